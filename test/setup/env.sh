@@ -1,0 +1,67 @@
+# Sourced by the project's scripts: the cache folder, and Node 24 first on PATH.
+# @kubernetes/client-node 2.x needs Node >= 22.19; the machine may have an older Node, so the
+# tests and the demo run on Node 24 from the npm registry's node-linux-<arch> package, cached.
+KF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KF_CACHE=${KUBE_FORWARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-forward}
+KF_NODE_VERSION=24.21.0
+export KF_ROOT KF_CACHE
+
+kf_log() { printf '\033[1m[kube-forward]\033[0m %s\n' "$*" >&2; }
+
+kf_node24() {
+  local arch
+  case "$(uname -m)" in x86_64) arch=x64 ;; aarch64|arm64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+  local pkg="node-linux-$arch" dir="$KF_CACHE/node-v$KF_NODE_VERSION"
+  local home="$dir/node_modules/$pkg"
+  if [ ! -x "$home/bin/node" ]; then
+    kf_log "installing Node $KF_NODE_VERSION ($pkg) into $dir"
+    mkdir -p "$dir"
+    [ -f "$dir/package.json" ] || echo '{"private":true}' > "$dir/package.json"
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "$pkg@$KF_NODE_VERSION" >&2
+  fi
+  export PATH="$home/bin:$PATH"
+  KF_NODE_HOME="$home"
+  export KF_NODE="$home/bin/node"
+}
+
+# npm ci when node_modules is missing or older than the lock file.
+kf_npm_ci() {
+  if [ ! -f "$KF_ROOT/node_modules/.package-lock.json" ] || [ "$KF_ROOT/package-lock.json" -nt "$KF_ROOT/node_modules/.package-lock.json" ]; then
+    kf_log "npm ci"
+    (cd "$KF_ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+}
+
+# Type-checks and compiles the TypeScript (out/) and builds the bundles (dist/).
+kf_build() {
+  kf_log "compiling TypeScript and building bundles"
+  (cd "$KF_ROOT" && npx tsc -p tsconfig.json && npx tsc -p webview/tsconfig.json && node esbuild.mjs) >&2
+}
+
+# apt-get install the named Debian packages that are missing (apt-get update once, first).
+kf_apt() {
+  local missing=() pkg
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    kf_log "error: missing Debian packages ${missing[*]}: install them with sudo apt-get install ${missing[*]}"
+    return 1
+  fi
+  kf_log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# Builds (or reuses) the control plane binaries and the fake node; exports KF_BIN_DIR, KF_FAKENODE.
+kf_control_plane() {
+  kf_apt openssl ca-certificates
+  KF_BIN_DIR=$("$KF_ROOT/test/cluster/bins/build.sh")
+  local src="$KF_ROOT/test/cluster/fakenode" hash
+  hash=$(cd "$src" && cat go.mod go.sum $(ls *.go | grep -v _test.go) | sha256sum | cut -c1-16)
+  KF_FAKENODE="$KF_CACHE/fakenode-$hash/fakenode"
+  if [ ! -x "$KF_FAKENODE" ]; then
+    kf_log "building the fake node"
+    (cd "$src" && CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath -ldflags "-s -w" -o "$KF_FAKENODE.tmp" . && mv "$KF_FAKENODE.tmp" "$KF_FAKENODE") >&2
+  fi
+  export KF_BIN_DIR KF_FAKENODE
+}
