@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startControlPlane, stopControlPlane, pkiOf, type Binaries, type ControlPlane } from './controlplane';
+import { readyTimes, startControlPlane, stopControlPlane, pkiOf, type Binaries, type ControlPlane } from './controlplane';
 import { applyFixtures, applySecondClusterFixtures, scale } from './fixtures';
 import { writeTestKubeconfig } from './kubeconfig';
 import { clusterDir, kubeconfigPath, stateFile } from './paths';
@@ -59,6 +59,7 @@ async function up(clusters: number): Promise<void> {
       for (const cp of started.reverse()) await stopControlPlane(cp);
       throw error;
     }
+    log(`ready after (ms): ${Object.entries(readyTimes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     writeTestKubeconfig(kubeconfigPath, started.map((cp) => ({ name: cp.name, server: cp.server, pki: pkiOf(cp.dir) })));
     writeState({ version: 1, bins, kubeconfig: kubeconfigPath, controlPlanes: started });
   }

@@ -6,7 +6,7 @@ import { writeAdminKubeconfig } from './kubeconfig';
 import { ensurePki, type Pki } from './pki';
 import { freePort } from './ports';
 import { isRunning, logTail, startDetached, stop, type ProcessRecord } from './proc';
-import { waitFor } from './wait';
+import { GiveUp, waitFor } from './wait';
 
 export interface Binaries {
   dir: string;
@@ -33,17 +33,22 @@ const controllers = [
   'serviceaccount-controller', 'clusterrole-aggregation-controller',
 ];
 
+/** How long each component took to become ready in this process (ms), for the log. */
+export const readyTimes: Record<string, number> = {};
+
 function fail(record: ProcessRecord, what: string, error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   throw new Error(`${what} did not become ready (${message}); last lines of ${record.log}:\n${logTail(record)}`);
 }
 
 async function ready(record: ProcessRecord, what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const started = Date.now();
   try {
     await waitFor(what, async () => {
-      if (!isRunning(record)) throw new Error(`${record.name} exited`);
+      if (!isRunning(record)) throw new GiveUp(`${record.name} exited`);
       return check();
     }, timeoutMs, 100);
+    readyTimes[record.name] = Date.now() - started;
   } catch (error) {
     fail(record, what, error);
   }

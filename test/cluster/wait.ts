@@ -1,3 +1,6 @@
+/** Thrown from a check to stop waiting at once (the thing waited for can no longer happen). */
+export class GiveUp extends Error {}
+
 /** Polls `check` until it returns a value other than undefined/false, or the deadline passes. */
 export async function waitFor<T>(
   what: string,
@@ -12,6 +15,7 @@ export async function waitFor<T>(
       const value = await check();
       if (value !== undefined && value !== false) return value;
     } catch (error) {
+      if (error instanceof GiveUp) throw error;
       lastError = error;
     }
     if (Date.now() > deadline) {

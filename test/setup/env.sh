@@ -35,7 +35,7 @@ kf_npm_ci() {
 # Type-checks and compiles the TypeScript (out/) and builds the bundles (dist/).
 kf_build() {
   kf_log "compiling TypeScript and building bundles"
-  (cd "$KF_ROOT" && npx tsc -p tsconfig.json && npx tsc -p webview/tsconfig.json && node esbuild.mjs) >&2
+  (cd "$KF_ROOT" && rm -rf out && npx tsc -p tsconfig.json && npx tsc -p webview/tsconfig.json && node esbuild.mjs) >&2
 }
 
 # apt-get install the named Debian packages that are missing (apt-get update once, first).
