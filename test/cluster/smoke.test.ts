@@ -7,7 +7,7 @@ import { startProcess, type TestProcess } from '../helpers/process';
 import { kubectl, kubectlJson } from './kubectl';
 import { repoRoot } from './paths';
 import { requireState } from './state';
-import { waitFor } from './wait';
+import { waitFor, withTimeout } from './wait';
 
 interface Pod {
   metadata: { name: string; uid: string; deletionTimestamp?: string; labels?: Record<string, string> };
@@ -123,7 +123,7 @@ describe('test control plane (smoke)', () => {
       assert.equal(line, 'pod=demo/db-1 port=5432');
       const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
       await kubectl(['delete', 'pod', 'db-1', '-n', 'demo', '--wait=false'], { context: 'admin' });
-      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('stream stayed open')), 20_000))]);
+      await withTimeout(closed, 20_000, 'the port-forward stream of the deleted pod to close');
     } finally {
       await proc.stop();
       await kubectl(['rollout', 'status', 'statefulset/db', '-n', 'demo', '--timeout=120s'], { context: 'admin', timeoutMs: 130_000 });
