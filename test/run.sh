@@ -11,7 +11,7 @@ setup_log="$KF_ROOT/.test-artifacts/setup.log"
 kf_log "setting up (details in $setup_log)"
 {
   kf_node24
-  kf_apt openssl ca-certificates util-linux procps iproute2
+  kf_apt openssl ca-certificates util-linux procps iproute2 unzip
   kf_npm_ci
   kf_build
   kf_control_plane
