@@ -1,5 +1,5 @@
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
-import { choosePod, isEligible, isReady, matchesSelector, rankPods } from '../discovery/pods';
+import { choosePod, isEligible, isReady, matchesSelector } from '../discovery/pods';
 
 /** What a service should become: skipped with a reason, or forwards (one, or one per pod). */
 export type ServicePlan =
@@ -42,10 +42,19 @@ export function planService(service: V1Service, pods: readonly V1Pod[], slices: 
   const none = hasSelector ? `no ready pod matches the selector of ${name}`
     : `no ready pod is named by the EndpointSlices of ${name} (a service without a selector)`;
   if (isHeadless(service)) {
-    const ready = rankPods(candidates).filter(isReady)
+    // Every live pod keeps its own forward (and IP) while it exists, ready or not, so a pod that
+    // restarts shows Reconnecting instead of vanishing; only ready pods are dialled.
+    const live = candidates.filter((p) => !['Succeeded', 'Failed'].includes(p.status?.phase ?? ''))
       .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '', 'en', { numeric: true }));
-    if (ready.length === 0) return { kind: 'forward', headless: true, units: [], waiting: none };
-    return { kind: 'forward', headless: true, units: ready.map((pod, i) => ({ key: pod.metadata?.name ?? '', pod, answersForService: i === 0 })) };
+    if (live.length === 0) return { kind: 'forward', headless: true, units: [], waiting: none };
+    const serving = (p: V1Pod) => isEligible(p) && isReady(p);
+    const first = live.find(serving) ?? live[0];
+    return {
+      kind: 'forward',
+      headless: true,
+      units: live.map((pod) => ({ key: pod.metadata?.name ?? '', pod: serving(pod) ? pod : undefined, answersForService: pod === first })),
+      ...(live.some(serving) ? {} : { waiting: `pods of ${name} are not ready yet` }),
+    };
   }
   const pod = choosePod(candidates, currentPod);
   const unready = candidates.filter(isEligible).length > 0 && !pod;

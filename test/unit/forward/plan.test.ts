@@ -29,6 +29,16 @@ describe('service plans', () => {
     assert.deepEqual(plan.units.map((u) => [u.key, u.answersForService]), [['db-1', true], ['db-2', false], ['db-10', false]]);
   });
 
+  it('keeps an unready headless pod as a waiting unit and gives the service name to a ready one', () => {
+    const db = service('db').headless().port(5432).build();
+    const pods = [pod('db-0').labels({ app: 'db' }).unready().build(), pod('db-1').labels({ app: 'db' }).build(),
+      pod('db-2').labels({ app: 'db' }).phase('Succeeded').build()];
+    const plan = planService(db, pods, []);
+    assert.ok(plan.kind === 'forward');
+    assert.deepEqual(plan.units.map((u) => [u.key, u.pod?.metadata?.name, u.answersForService]),
+      [['db-0', undefined, false], ['db-1', 'db-1', true]]);
+  });
+
   it('follows EndpointSlice targetRefs for a service without a selector', () => {
     const legacy = service('legacy').selector(undefined).port(5432).build();
     const pods = [pod('db-0').labels({ app: 'db' }).build(), pod('db-1').labels({ app: 'db' }).build()];
