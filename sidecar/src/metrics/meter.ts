@@ -129,6 +129,11 @@ export class MetricsRegistry {
 
   start(): void {
     if (this.timer) return;
+    // Traffic while stopped shows in the totals but is not squeezed into the first new sample.
+    for (const meter of this.meters.values()) {
+      meter.lastIn = meter.bytesIn;
+      meter.lastOut = meter.bytesOut;
+    }
     this.lastSampleAt = this.clock.now();
     this.timer = this.clock.setInterval(() => this.sample(), this.intervalMs);
   }

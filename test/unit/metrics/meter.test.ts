@@ -87,6 +87,24 @@ describe('MetricsRegistry', () => {
     assert.deepEqual(registry.snapshot()[0].historyIn, [0, 4000]);
   });
 
+  it('after a restart, traffic from while it was stopped is not counted as one sample', () => {
+    const { clock, registry } = setup();
+    const m = registry.meter('a');
+    registry.start();
+    m.addIn(10);
+    clock.advance(1000);
+    registry.stop();
+    m.addIn(1_000_000);
+    clock.advance(60_000);
+    registry.start();
+    m.addIn(20);
+    clock.advance(1000);
+    const [metrics] = registry.snapshot();
+    assert.deepEqual(metrics.historyIn, [10, 20]);
+    assert.equal(metrics.bytesIn, 1_000_030);
+    registry.stop();
+  });
+
   it('keeps only the last 60 samples', () => {
     const { clock, registry } = setup();
     const m = registry.meter('a');
