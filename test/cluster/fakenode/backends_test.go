@@ -154,7 +154,9 @@ func TestRegistryClosesStreams(t *testing.T) {
 	for i, port := range []int32{80, 81} {
 		client, server := newPipeStreams()
 		clients = append(clients, client)
-		go func() { results <- result{pf.PortForward(context.Background(), pod.Name, string(pod.UID), port, server)} }()
+		go func() {
+			results <- result{pf.PortForward(context.Background(), pod.Name, string(pod.UID), port, server)}
+		}()
 		if got := readLine(t, client); got != fmt.Sprintf("pod=default/victim port=%d\n", port) {
 			t.Fatalf("stream %d greeting %q", i, got)
 		}

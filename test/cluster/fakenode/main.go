@@ -100,12 +100,18 @@ func run(ctx context.Context, o options) error {
 	node := newNodeAgent(client, o.nodeName, int32(port), o.podCIDR)
 	if err := node.register(ctx); err != nil {
 		srv.Close()
+		if ctx.Err() != nil {
+			return nil // signalled while waiting for the API server
+		}
 		return err
 	}
 	go node.heartbeat(ctx)
 
 	if err := pods.start(ctx); err != nil {
 		srv.Close()
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	log.Printf("node %s Ready, pod informer synced", o.nodeName)

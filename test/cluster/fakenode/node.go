@@ -266,7 +266,12 @@ func (n *nodeAgent) heartbeat(ctx context.Context) {
 			log.Printf("lease renew: %v", err)
 		}
 		if time.Since(lastStatus) >= statusUpdateEvery-time.Second {
-			if err := n.updateStatus(ctx); err != nil && ctx.Err() == nil {
+			err := n.updateStatus(ctx)
+			if apierrors.IsNotFound(err) {
+				log.Printf("node %s was deleted: registering again", n.name)
+				err = n.registerOnce(ctx)
+			}
+			if err != nil && ctx.Err() == nil {
 				log.Printf("node status heartbeat: %v", err)
 				continue
 			}

@@ -120,7 +120,12 @@ func buildStatus(pod *corev1.Pod, mode podMode, podIP string, now time.Time) cor
 		default:
 			code, reason := int32(0), "Completed"
 			if mode == modeFailed || mode == modeKilled {
+				// With status.reason set (e.g. Evicted) the containers carry
+				// it too, so `kubectl get pods` shows it.
 				code, reason = 137, "Error"
+				if st.Reason != "" {
+					reason = st.Reason
+				}
 			}
 			cs.State.Terminated = term(code, reason)
 			if hadOld && old.State.Running != nil {
