@@ -1,6 +1,9 @@
 // Builds the three bundles: dist/extension.js (VS Code extension host, CommonJS),
 // dist/sidecar.js (plain Node program and CLI), dist/webview.js (browser).
 import * as esbuild from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -11,6 +14,7 @@ const common = {
   minify: production,
   logLevel: 'warning',
   legalComments: 'none',
+  define: { KUBE_FORWARD_VERSION: JSON.stringify(version) },
 };
 
 /** @type {import('esbuild').BuildOptions[]} */

@@ -8,11 +8,12 @@ import type { Identity } from '../privilege/identity';
 import type { ContextsResult, StopParams } from '../protocol/methods';
 import type {
   EngineEvent, EngineOptions, EngineState, EventLevel, ForwardInfo, ForwardMetrics, ForwardSpec, HttpRecord, NamespaceInfo,
-  NamespaceSummary, PrivilegeInfo, ServiceSummary,
+  NamespaceSummary, PrivilegeInfo, ServiceSummary, TargetSpec,
 } from '../protocol/types';
 import type { UnitEnv, ForwardSource } from '../forward/unit';
 import type { HostsWriter, IpAllocator, Namer, Transport } from './deps';
 import { NamespaceForward, namespaceKey, type NamespaceEnv } from './namespace';
+import { TargetForward, targetId, validateTarget } from './target';
 
 export interface EngineConfig {
   kubeconfigFiles: string[];
@@ -27,6 +28,8 @@ export interface EngineConfig {
   /** Local port for a service port (mappings; unprivileged moves ports < 1024). */
   localPort(context: string, namespace: string, service: string, port: number): number;
   httpLogSize?: number;
+  /** Applies changed options (mappings, reservations, domain) to the collaborators; returns warnings. */
+  reconfigure?(options: EngineOptions): string[];
 }
 
 export interface EngineEvents {
@@ -46,6 +49,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private loaded: LoadedKubeconfig | undefined;
   private readonly kcs = new Map<string, KubeConfig>();
   private readonly namespaces = new Map<string, NamespaceForward>();
+  private readonly targets = new Map<string, TargetForward>();
   private readonly published = new Map<string, ForwardSource>();
   readonly metrics = new MetricsRegistry();
   readonly log = new EventLog({ capacity: 1000, level: 'info' });
@@ -189,7 +193,25 @@ export class Engine extends EventEmitter<EngineEvents> {
     return ns;
   }
 
+  /** Forwards one service, pod or workload, optionally on a fixed local address (no hostnames). */
+  async forwardTarget(spec: TargetSpec): Promise<void> {
+    if (this.shuttingDown) throw new KubeForwardError('SHUTTING_DOWN', 'the sidecar is shutting down');
+    validateTarget(spec);
+    const context = this.contextName(spec.context);
+    const id = targetId(context, spec);
+    if (this.targets.has(id)) return;
+    const kc = this.kubeConfigOf(context);
+    const ip = spec.localAddress ?? this.config.allocator.allocate(id, context, spec.namespace);
+    const target = new TargetForward(kc, context, spec, ip, { ...this.unitEnv(kc), removed: (removedId) => this.removed(removedId) });
+    this.targets.set(id, target);
+    this.event('info', `forwarding ${spec.kind} ${spec.name} in ${spec.namespace} (${context}) on ${ip}`);
+    await target.start();
+  }
+
   async stop(params: StopParams): Promise<void> {
+    const targets = [...this.targets.values()].filter((t) => params.all || (params.ids ?? []).includes(t.id));
+    for (const t of targets) this.targets.delete(t.id);
+    await Promise.all(targets.map((t) => t.stop()));
     const all = [...this.namespaces.values()];
     const victims = params.all ? all : all.filter((ns) => {
       if (params.namespace && ns.namespace === params.namespace.namespace && ns.context === this.contextName(params.namespace.context)) return true;
@@ -220,6 +242,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     await Promise.all([...wanted.values()].map((spec) => this.forwardNamespace(spec, owner).catch((error: unknown) => {
       this.event('error', messageOf(error), codeOf(error));
     })));
+  }
+
+  /** Changes options; port mappings and reservations apply to forwards made from now on. */
+  configure(partial: Partial<EngineOptions>): { warnings: string[] } {
+    const next: EngineOptions = { ...this.config.options };
+    if (Array.isArray(partial.portMappings)) next.portMappings = partial.portMappings.filter((m) => typeof m === 'string');
+    if (Array.isArray(partial.reservations)) next.reservations = partial.reservations.filter((r) => typeof r === 'string');
+    if (typeof partial.domain === 'string') next.domain = partial.domain || undefined;
+    if (typeof partial.autoReconnect === 'boolean') next.autoReconnect = partial.autoReconnect;
+    const warnings = this.config.reconfigure?.(next) ?? [];
+    this.config.options = next;
+    for (const w of warnings) this.event('warn', w, 'BAD_OPTION');
+    return { warnings };
   }
 
   // ---- state --------------------------------------------------------------------------------
@@ -290,7 +325,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.shuttingDown ??= (async () => {
       this.metrics.stop();
       await Promise.allSettled([...this.namespaces.values()].map((ns) => ns.stop()));
+      await Promise.allSettled([...this.targets.values()].map((t) => t.stop()));
       this.namespaces.clear();
+      this.targets.clear();
       await this.config.transport.close().catch(() => undefined);
       await this.config.hosts?.clear().catch((error: unknown) => {
         this.event('error', `removing the hosts block: ${messageOf(error)}`);
