@@ -65,3 +65,26 @@ kf_control_plane() {
   fi
   export KF_BIN_DIR KF_FAKENODE
 }
+
+# code-server (a real VS Code 1.139 with a Node extension host) for the extension tests; kept out
+# of package.json (heavy native builds) and installed into the cache. Exports KF_CODE_SERVER.
+KF_CODE_SERVER_VERSION=4.139.1
+kf_code_server() {
+  local dir="$KF_CACHE/code-server-$KF_CODE_SERVER_VERSION"
+  KF_CODE_SERVER="$dir/node_modules/code-server/out/node/entry.js"
+  if [ ! -f "$dir/.complete" ]; then
+    kf_apt build-essential python3 pkg-config libkrb5-dev libsecret-1-dev chromium
+    kf_log "installing code-server $KF_CODE_SERVER_VERSION into $dir (several minutes: it compiles native modules)"
+    rm -rf "$dir" && mkdir -p "$dir"
+    echo '{"private":true}' > "$dir/package.json"
+    # npm 11 blocks dependency install scripts unless approved; code-server needs them (sqlite3,
+    # node-pty, its own postinstall), and its install script refuses root unless unsafe-perm.
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error --ignore-scripts "code-server@$KF_CODE_SERVER_VERSION" >&2 \
+      && npm install-scripts approve --all >&2 \
+      && npm_config_unsafe_perm=true npm_config_yes=true npm_config_nodedir="$KF_NODE_HOME" npm rebuild --foreground-scripts >&2) \
+      || { kf_log "error: installing code-server failed (see above)"; return 1; }
+    [ -f "$KF_CODE_SERVER" ] || { kf_log "error: code-server entry point missing after install"; return 1; }
+    touch "$dir/.complete"
+  fi
+  export KF_CODE_SERVER
+}
