@@ -50,10 +50,8 @@ export function parseReservation(spec: string, source = '-r'): Reservation {
 export function mergeReservations(...lists: readonly (readonly Reservation[])[]): Reservation[] {
   const byName = new Map<string, Reservation>();
   for (const list of lists) {
-    for (const r of list) {
-      byName.delete(r.name);
-      byName.set(r.name, r);
-    }
+    // Map.set keeps the first position of a name, as kubefwd edits its fwdconf entry in place.
+    for (const r of list) byName.set(r.name, r);
   }
   const byIp = new Map<string, Reservation>();
   for (const r of byName.values()) {
