@@ -193,10 +193,23 @@ export class Engine extends EventEmitter<EngineEvents> {
     return ns;
   }
 
+  /**
+   * Turns one service on with its IP and names: inside a namespace forward of the same context
+   * and namespace when there is one, else as a namespace forward narrowed to that service.
+   */
+  async forwardService(context: string | undefined, namespace: string, service: string): Promise<void> {
+    const name = this.contextName(context);
+    const same = [...this.namespaces.values()].filter((ns) => ns.context === name && ns.namespace === namespace && !ns.spec.selector && !ns.spec.fieldSelector);
+    const host = same.find((ns) => ns.whole) ?? same.find((ns) => ns.owner === 'user');
+    if (host) return host.include(service);
+    await this.forwardNamespace({ context: name, namespace, services: [service] });
+  }
+
   /** Forwards one service, pod or workload, optionally on a fixed local address (no hostnames). */
   async forwardTarget(spec: TargetSpec): Promise<void> {
     if (this.shuttingDown) throw new KubeForwardError('SHUTTING_DOWN', 'the sidecar is shutting down');
     validateTarget(spec);
+    if (spec.kind === 'service' && !spec.localAddress && !spec.localPorts) return this.forwardService(spec.context, spec.namespace, spec.name);
     const context = this.contextName(spec.context);
     const id = targetId(context, spec);
     if (this.targets.has(id)) return;
@@ -213,11 +226,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const t of targets) this.targets.delete(t.id);
     await Promise.all(targets.map((t) => t.stop()));
     const all = [...this.namespaces.values()];
-    const victims = params.all ? all : all.filter((ns) => {
-      if (params.namespace && ns.namespace === params.namespace.namespace && ns.context === this.contextName(params.namespace.context)) return true;
-      return (params.ids ?? []).some((id) => ns.forwards().some((f) => f.id === id || f.serviceId === id));
-    });
+    const victims = params.all ? all : all.filter((ns) =>
+      !!params.namespace && ns.namespace === params.namespace.namespace && ns.context === this.contextName(params.namespace.context));
     await Promise.all(victims.map((ns) => this.stopNamespace(ns)));
+    if (params.all) return;
+    // Single services are toggled off inside their namespace forward; the rest keeps running.
+    for (const id of params.ids ?? []) {
+      for (const ns of this.namespaces.values()) {
+        const forward = ns.forwards().find((f) => f.id === id || f.serviceId === id);
+        if (!forward) continue;
+        if (await ns.exclude(forward.service)) await this.stopNamespace(ns);
+        break;
+      }
+    }
   }
 
   private async stopNamespace(ns: NamespaceForward): Promise<void> {

@@ -24,6 +24,8 @@ export class NamespaceForward {
   reason: string | undefined;
   private watch: NamespaceWatch | undefined;
   private readonly services = new Map<string, ServiceForward>();
+  /** Services toggled off by a person inside a forwarded namespace. */
+  private readonly excluded = new Set<string>();
   private syncing: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -66,8 +68,33 @@ export class NamespaceForward {
   }
 
   private wanted(service: V1Service): boolean {
+    const name = service.metadata?.name ?? '';
     const names = this.spec.services;
-    return !names || names.length === 0 || names.includes(service.metadata?.name ?? '');
+    return !this.excluded.has(name) && (!names || names.length === 0 || names.includes(name));
+  }
+
+  /** Whether this forward covers the whole namespace (no service list). */
+  get whole(): boolean {
+    return !this.spec.services || this.spec.services.length === 0;
+  }
+
+  has(service: string): boolean {
+    return this.services.has(service);
+  }
+
+  /** Turns one service on: lifts an exclusion, or adds it to the service list. */
+  async include(service: string): Promise<void> {
+    this.excluded.delete(service);
+    if (!this.whole && !this.spec.services?.includes(service)) this.spec.services = [...(this.spec.services ?? []), service];
+    await this.sync();
+  }
+
+  /** Turns one service off; resolves true when nothing is left to forward. */
+  async exclude(service: string): Promise<boolean> {
+    if (this.whole) this.excluded.add(service);
+    else this.spec.services = (this.spec.services ?? []).filter((s) => s !== service);
+    await this.sync();
+    return !this.whole && (this.spec.services?.length ?? 0) === 0;
   }
 
   /** Serialised: a sync requested while one runs makes exactly one more run afterwards. */
