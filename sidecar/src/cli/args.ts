@@ -157,12 +157,13 @@ function parseTarget(argv: readonly string[]): CliCommand {
   const address = flags.string('address');
   const localAddress = address === undefined ? undefined : usage(() => loopbackIp(address, '--address'));
   const localPorts: Record<string, number> = {};
-  for (const spec of flags.list('port')) {
-    const [remote = '', local, ...extra] = spec.split(':');
-    if (extra.length > 0) throw new UsageError(`--port "${spec}" is not REMOTE[:LOCAL]`);
+  for (const portSpec of flags.list('port')) {
+    const [remote = '', local, ...extra] = portSpec.split(':');
+    if (extra.length > 0) throw new UsageError(`--port "${portSpec}" is not REMOTE[:LOCAL]`);
+    // A remote port may be a container port's name (IANA_SVC_NAME: letters required).
     const named = /^[a-z0-9-]*[a-z][a-z0-9-]*$/.test(remote);
     const remoteKey = named ? remote : String(usage(() => parsePort(remote, '--port remote port')));
-    if (named && local === undefined) throw new UsageError(`--port "${spec}": a named port needs a local port (${remote}:LOCAL)`);
+    if (named && local === undefined) throw new UsageError(`--port "${portSpec}": a named port needs a local port (${remote}:LOCAL)`);
     localPorts[remoteKey] = local === undefined ? Number(remoteKey) : usage(() => parsePort(local, '--port local port'));
   }
   return {
