@@ -1,5 +1,29 @@
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { makeApi, type KubeForwardApi } from './api';
+import { registerCommands } from './commands';
+import { KubeForwardContext } from './context';
+import { PANEL_TYPE } from './traffic/panel';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+let context: KubeForwardContext | undefined;
 
-export function deactivate(): void {}
+/**
+ * Only wires things up (nothing is created at import time); the sidecar starts when something
+ * needs it: the view, a command, or autoStart forwards in the workspace settings.
+ */
+export function activate(extension: vscode.ExtensionContext): KubeForwardApi {
+  const ctx = new KubeForwardContext(extension);
+  context = ctx;
+  extension.subscriptions.push(ctx, ...registerCommands(ctx),
+    vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, {
+      deserializeWebviewPanel: async (panel) => ctx.traffic.revive(panel),
+    }));
+  const ready = ctx.startIfWorkspaceWantsIt().catch((error: unknown) => {
+    ctx.output.error(`starting the workspace forwards failed: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  return makeApi(ctx, ready);
+}
+
+export async function deactivate(): Promise<void> {
+  await context?.client.stop('VS Code is closing');
+  context = undefined;
+}
