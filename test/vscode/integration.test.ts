@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { requireState } from '../cluster/state';
+import { runExtensionSuite } from './runSuite';
+
+describe('extension integration tests in a real VS Code (code-server + Chromium)', () => {
+  it('pass inside the extension host', { timeout: 600_000 }, async () => {
+    const state = requireState();
+    const result = await runExtensionSuite({
+      name: 'integration',
+      settings: { 'kubeForward.kubeconfig': state.kubeconfig, 'kubeForward.forwards': [{ context: 'admin', namespace: 'demo', autoStart: true }] },
+    });
+    for (const title of result.passed) process.stdout.write(`  ✔ [vscode] ${title}\n`);
+    for (const f of result.failed) process.stdout.write(`  ✖ [vscode] ${f.title}\n${f.error}\n`);
+    assert.deepEqual(result.failed, [], 'extension tests failed');
+    assert.ok(result.passed.length > 0, 'the suite ran tests');
+    assert.equal(result.exitCode, 0, 'the workbench reported success');
+  });
+});
