@@ -19,8 +19,6 @@ export interface AppConfig {
   hostsPath?: string;
   options: EngineOptions;
   fwdconf?: FwdConf;
-  /** Contexts and namespaces in the order given, so the first get kubefwd's short names and first ranges. */
-  order?: { contexts: string[]; namespaces: string[] };
   identity?: Identity;
   makeHosts(path: string): HostsWriter;
   makeTransport(): Transport;
@@ -47,7 +45,6 @@ export async function createEngine(config: AppConfig): Promise<Engine> {
     reservations: [...(config.fwdconf?.reservations ?? []), ...reservations],
     onWarning: (_code, message) => config.log(`warning: ${message}`),
   });
-  if (config.order) allocator.preassign(config.order.contexts, config.order.namespaces);
   const makeNamer = (domain?: string) => new Namer({
     ...(domain ? { domain } : {}),
     indexes: (c, n) => allocator.indexes(c, n),

@@ -11,6 +11,8 @@ import type { HttpExchange } from '../metrics/http';
 export interface IpAllocator {
   /** A stable IP for a forward id, in the context's and namespace's range. */
   allocate(id: string, context: string, namespace: string): string;
+  /** Fixes the order of contexts and namespaces (the first ones get the short names). */
+  preassign?(contexts: readonly string[], namespaces: readonly string[]): void;
 }
 
 export interface Namer {

@@ -151,6 +151,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
+  /** Gives the contexts and namespaces kubefwd's order (first context, first namespace). */
+  preassign(contexts: string[], namespaces: string[]): void {
+    this.config.allocator.preassign?.(contexts, namespaces);
+  }
+
   // ---- forwarding --------------------------------------------------------------------------
 
   private unitEnv(kc: KubeConfig): UnitEnv {

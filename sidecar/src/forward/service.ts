@@ -102,7 +102,7 @@ export class ServiceForward {
     for (const [key, unit] of this.units) {
       if (keep.has(key)) continue;
       this.units.delete(key);
-      await unit.stop('pod gone');
+      await unit.stop(keep.size === 0 && this.stopped ? 'stopped' : 'pod gone');
       this.env.removed(unit.id);
     }
   }

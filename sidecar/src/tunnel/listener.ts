@@ -1,0 +1,243 @@
+import * as net from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeForwardError, messageOf } from '../errors';
+import { pipe, type Direction, type Pipe, type PipeHooks, type PipeOptions } from './pipe';
+import { TunnelPool, type PoolOptions } from './pool';
+import { findPortHolder } from './portOwner';
+import type { Tunnel, TunnelOptions, TunnelTarget } from './tunnel';
+import { openTunnel, type OpenTunnelOptions } from './websocket';
+
+/** Where a new local connection goes now. */
+export interface ListenerTarget {
+  context?: string;
+  namespace: string;
+  pod: string;
+  podPort: number;
+}
+
+/** Sees one connection's bytes (e.g. an HTTP sniffer); closed when the connection ends. */
+export interface ConnectionTap {
+  data(direction: Direction, chunk: Buffer): void;
+  close?(): void;
+}
+
+export interface ListenerHooks {
+  /** One connection failed (no pod, tunnel refused or broken); only it was closed. */
+  onError?(code: string, message: string, target: ListenerTarget | undefined): void;
+  onBytesIn?(bytes: number): void;
+  onBytesOut?(bytes: number): void;
+  onOpen?(target: ListenerTarget): void;
+  onClose?(target: ListenerTarget): void;
+  /** A tap for a new connection, or undefined for none. */
+  tap?(target: ListenerTarget): ConnectionTap | undefined;
+}
+
+export interface PortListenerOptions {
+  kc: KubeConfig;
+  ip: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** The current target; may throw (no ready pod), which closes that connection and reports it. */
+  resolve(): ListenerTarget;
+  hooks?: ListenerHooks;
+  /** Pre-opened tunnels; false or size 0 turns them off. Default: off (see DEFAULT_POOL). */
+  pool?: PoolOptions | false;
+  tunnel?: TunnelOptions & Pick<OpenTunnelOptions, 'reuseAgent' | 'randomMask'>;
+  pipe?: PipeOptions;
+}
+
+/**
+ * The pool's default. Measured on the test cluster (loopback API server and kubelet): see the
+ * tunnel README notes in pool.ts's caller; spares trade backend-visible idle connections for a
+ * shorter connect, which only pays where the API server is far away.
+ */
+export const DEFAULT_POOL: PoolOptions | false = false;
+
+/** The `code` of anything thrown (KubeForwardError or an Error with a code), else `fallback`. */
+function codeOf(error: unknown, fallback: string): string {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return fallback;
+}
+
+async function bindError(error: unknown, ip: string, port: number): Promise<KubeForwardError> {
+  const address = `${ip}:${port}`;
+  switch (codeOf(error, '')) {
+    case 'EADDRINUSE': {
+      const holder = await findPortHolder(ip, port);
+      const who = holder ? `${holder.command} (pid ${holder.pid})` : 'another process';
+      return new KubeForwardError('PORT_IN_USE', `${address} is already in use by ${who}; stop it or map the port to another local port`);
+    }
+    case 'EACCES':
+      return new KubeForwardError('PORT_PRIVILEGED', `${address}: ports below 1024 need root; grant elevation or map the port to one ≥ 1024`);
+    case 'EADDRNOTAVAIL':
+      return new KubeForwardError('ADDRESS_UNAVAILABLE', `${address}: the address is not on this machine (on macOS, loopback aliases need root)`);
+    default:
+      return new KubeForwardError('LISTEN_FAILED', `cannot listen on ${address}: ${messageOf(error)}`);
+  }
+}
+
+/**
+ * Listens on one ip:port and forwards each accepted connection through its own tunnel to the
+ * target the resolver names at that moment (pods come and go; the listener stays bound).
+ * Failures stay per connection: they are reported through hooks and close only that connection.
+ */
+export class PortListener {
+  private readonly pipes = new Set<Pipe>();
+  private readonly sockets = new Set<net.Socket>();
+  private readonly pool: TunnelPool | undefined;
+  private readonly hooks: ListenerHooks;
+  private readonly onBytesIn: ((n: number) => void) | undefined;
+  private readonly onBytesOut: ((n: number) => void) | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly server: net.Server, private readonly options: PortListenerOptions) {
+    this.hooks = options.hooks ?? {};
+    this.onBytesIn = this.hooks.onBytesIn?.bind(this.hooks);
+    this.onBytesOut = this.hooks.onBytesOut?.bind(this.hooks);
+    const poolOptions = options.pool === undefined ? DEFAULT_POOL : options.pool;
+    if (poolOptions && (poolOptions.size ?? 1) > 0) {
+      this.pool = new TunnelPool((target, signal) => this.open(target, signal), poolOptions);
+    }
+    server.on('connection', (socket) => this.accept(socket));
+  }
+
+  /** Binds ip:port; rejects with PORT_IN_USE (naming the holder where the OS tells), PORT_PRIVILEGED, … */
+  static async listen(options: PortListenerOptions): Promise<PortListener> {
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: options.ip, port: options.port, exclusive: true }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      server.close();
+      throw await bindError(error, options.ip, options.port);
+    }
+    // After binding, a server error (EMFILE on accept) must not crash the process.
+    server.on('error', (error) => options.hooks?.onError?.(codeOf(error, 'LISTEN_FAILED'), `${options.ip}:${options.port}: ${messageOf(error)}`, undefined));
+    return new PortListener(server, options);
+  }
+
+  get address(): { ip: string; port: number } {
+    const a = this.server.address();
+    return { ip: this.options.ip, port: typeof a === 'object' && a ? a.port : this.options.port };
+  }
+
+  /** Local connections open now (including those still opening their tunnel). */
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Spare tunnels ready now. */
+  get spareCount(): number {
+    return this.pool?.spareCount ?? 0;
+  }
+
+  /** Bytes queued in this process over all connections (for tests of backpressure). */
+  queuedBytes(): { toClient: number; toPod: number } {
+    let toClient = 0;
+    let toPod = 0;
+    for (const p of this.pipes) {
+      const q = p.queued();
+      toClient += q.toClient;
+      toPod += q.toPod;
+    }
+    return { toClient, toPod };
+  }
+
+  /** Drops pre-opened tunnels (the target is changing). */
+  dropSpares(): void {
+    this.pool?.drop();
+  }
+
+  /** Stops listening and closes every connection and tunnel. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.pool?.close();
+      for (const p of this.pipes) p.destroy();
+      for (const s of this.sockets) s.destroy();
+    });
+    return this.closing;
+  }
+
+  private open(target: TunnelTarget, signal?: AbortSignal): Promise<Tunnel> {
+    return openTunnel(this.options.kc, { ...this.options.tunnel, ...target, ...(signal ? { signal } : {}) });
+  }
+
+  private report(code: string, message: string, target: ListenerTarget | undefined): void {
+    try {
+      this.hooks.onError?.(code, message, target);
+    } catch {
+      // a reporting hook must not take the listener down
+    }
+  }
+
+  private accept(socket: net.Socket): void {
+    // Until the pipe takes over, an error on this socket must not become an uncaught exception.
+    socket.on('error', () => undefined);
+    if (this.closing) return void socket.destroy();
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    let target: ListenerTarget;
+    try {
+      target = this.options.resolve();
+    } catch (error) {
+      this.report(codeOf(error, 'NO_POD'), messageOf(error), undefined);
+      return void socket.resetAndDestroy();
+    }
+    void this.connect(socket, target);
+  }
+
+  private async connect(socket: net.Socket, target: ListenerTarget): Promise<void> {
+    const gone = new AbortController();
+    const onGone = () => gone.abort();
+    socket.once('close', onGone);
+    const tunnelTarget: TunnelTarget = { ...(target.context ? { context: target.context } : {}), namespace: target.namespace, pod: target.pod, port: target.podPort };
+    let tunnel: Tunnel;
+    try {
+      tunnel = this.pool ? await this.pool.acquire(tunnelTarget, gone.signal) : await this.open(tunnelTarget, gone.signal);
+    } catch (error) {
+      socket.off('close', onGone);
+      if (!gone.signal.aborted && !this.closing) this.report(codeOf(error, 'TUNNEL_FAILED'), messageOf(error), target);
+      if (!socket.destroyed) socket.resetAndDestroy();
+      return;
+    }
+    socket.off('close', onGone);
+    if (this.closing || socket.destroyed) {
+      tunnel.destroy();
+      socket.destroy();
+      return;
+    }
+    const p = pipe(tunnel, socket, this.connectionHooks(target), this.options.pipe);
+    this.pipes.add(p);
+    void p.done.then(() => this.pipes.delete(p));
+  }
+
+  private connectionHooks(target: ListenerTarget): PipeHooks {
+    const hooks = this.hooks;
+    let tap: ConnectionTap | undefined;
+    try {
+      tap = hooks.tap?.(target);
+    } catch (error) {
+      this.report('INTERNAL', `tap failed: ${messageOf(error)}`, target);
+    }
+    return {
+      ...(this.onBytesIn ? { onBytesIn: this.onBytesIn } : {}),
+      ...(this.onBytesOut ? { onBytesOut: this.onBytesOut } : {}),
+      ...(tap ? { tap: (direction: Direction, chunk: Buffer) => tap.data(direction, chunk) } : {}),
+      onOpen: () => hooks.onOpen?.(target),
+      onClose: () => {
+        try {
+          tap?.close?.();
+        } finally {
+          hooks.onClose?.(target);
+        }
+      },
+      onError: (code, message) => this.report(code, message, target),
+    };
+  }
+}

@@ -1,0 +1,139 @@
+import type { Tunnel, TunnelTarget } from './tunnel';
+
+export interface PoolOptions {
+  /** Spare tunnels kept open for the current target; 0 turns the pool off. Default 1. */
+  size?: number;
+  /**
+   * A spare older than this is closed (and replaced while the port is in use). Keep it short:
+   * the backend sees every spare as a real connection, and servers that speak first (MySQL's
+   * greeting) or wait for a request (HTTP header timeouts) time idle connections out. Default 4 s.
+   */
+  ttlMs?: number;
+  /** Spares are opened and replaced only within this long after the last connection. Default 30 s. */
+  warmMs?: number;
+}
+
+export type TunnelOpener = (target: TunnelTarget, signal?: AbortSignal) => Promise<Tunnel>;
+
+interface Spare {
+  tunnel: Tunnel;
+  timer: NodeJS.Timeout;
+}
+
+export function targetKey(t: TunnelTarget): string {
+  return `${t.context ?? ''}\u0000${t.namespace}\u0000${t.pod}\u0000${t.port}`;
+}
+
+/**
+ * Pre-opened tunnels for one listener, so a new local connection skips the WebSocket and TLS
+ * handshakes. Demand-driven: nothing is opened before the first connection, spares are replaced
+ * only while connections keep coming (warmMs), and a target change drops the old target's spares.
+ */
+export class TunnelPool {
+  readonly size: number;
+  readonly ttlMs: number;
+  readonly warmMs: number;
+  private key: string | undefined;
+  private target: TunnelTarget | undefined;
+  private spares: Spare[] = [];
+  private opening = 0;
+  private lastUse = 0;
+  private failedAt = -Infinity;
+  private aborter = new AbortController();
+  private closed = false;
+
+  constructor(private readonly open: TunnelOpener, options: PoolOptions = {}) {
+    this.size = Math.max(0, options.size ?? 1);
+    this.ttlMs = options.ttlMs ?? 4000;
+    this.warmMs = options.warmMs ?? 30_000;
+  }
+
+  /** Spares ready now (for tests and stats). */
+  get spareCount(): number {
+    return this.spares.length;
+  }
+
+  /** A ready tunnel to `target`: a fresh spare when there is one, else a new one. Tops the spares up. */
+  async acquire(target: TunnelTarget, signal?: AbortSignal): Promise<Tunnel> {
+    if (this.closed || this.size === 0) return this.open(target, signal);
+    this.use(target);
+    const spare = this.take();
+    this.fill();
+    if (spare) return spare;
+    const tunnel = await this.open(target, signal);
+    this.failedAt = -Infinity;
+    return tunnel;
+  }
+
+  /** Closes the spares (e.g. the pod behind them is going away). */
+  drop(): void {
+    this.aborter.abort();
+    this.aborter = new AbortController();
+    for (const s of this.spares.splice(0)) this.discard(s);
+    this.key = undefined;
+    this.target = undefined;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.drop();
+  }
+
+  private use(target: TunnelTarget): void {
+    const key = targetKey(target);
+    if (key !== this.key) {
+      this.drop();
+      this.key = key;
+      this.target = target;
+    }
+    this.lastUse = performance.now();
+  }
+
+  private take(): Tunnel | undefined {
+    const now = performance.now();
+    for (let s = this.spares.shift(); s; s = this.spares.shift()) {
+      clearTimeout(s.timer);
+      // A spare the kubelet already failed (refused port, pod deleted) or that aged out is no use.
+      if (s.tunnel.isOpen && now - s.tunnel.openedAt < this.ttlMs) return s.tunnel;
+      s.tunnel.destroy();
+    }
+    return undefined;
+  }
+
+  private fill(): void {
+    const target = this.target;
+    const key = this.key;
+    if (!target || this.closed) return;
+    // After a failed spare, let real connections surface the problem instead of doubling the load.
+    if (performance.now() - this.failedAt < this.ttlMs) return;
+    const signal = this.aborter.signal;
+    while (this.spares.length + this.opening < this.size) {
+      this.opening++;
+      this.open(target, signal).then((tunnel) => {
+        this.opening--;
+        if (this.closed || key !== this.key || signal.aborted) return tunnel.destroy();
+        const timer = setTimeout(() => this.expire(spare), this.ttlMs);
+        timer.unref();
+        const spare: Spare = { tunnel, timer };
+        this.spares.push(spare);
+      }, () => {
+        this.opening--;
+        if (!signal.aborted) this.failedAt = performance.now();
+      });
+    }
+  }
+
+  private expire(spare: Spare): void {
+    const i = this.spares.indexOf(spare);
+    if (i < 0) return;
+    this.spares.splice(i, 1);
+    this.discard(spare);
+    if (performance.now() - this.lastUse < this.warmMs) this.fill();
+  }
+
+  private discard(spare: Spare): void {
+    clearTimeout(spare.timer);
+    // A close frame, so the kubelet closes the backend connection in an orderly way.
+    spare.tunnel.close();
+  }
+}

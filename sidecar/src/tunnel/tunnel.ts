@@ -1,0 +1,278 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type WebSocket from 'ws';
+import { KubeForwardError } from '../errors';
+import { dataChannel, errorChannel, frame, PrefixStripper } from './channels';
+import { brokenTunnel, connectFailure, deadTunnel, handshakeFailure, remoteFailure, type FailureContext } from './failures';
+
+/** Where a tunnel goes. `context` names the kubeconfig context (default: the current one). */
+export interface TunnelTarget {
+  context?: string;
+  namespace: string;
+  pod: string;
+  port: number;
+}
+
+/** Receives what comes out of a tunnel once attached. */
+export interface TunnelSink {
+  /** Pod → client bytes, port prefix removed. Hot path: keep it cheap. */
+  data(payload: Buffer): void;
+  /** The WebSocket is gone (once); `error` when it ended abnormally or the kubelet reported one. */
+  closed(error: KubeForwardError | undefined): void;
+}
+
+export interface TunnelOptions {
+  /** Ping period, so idle load balancers keep the connection; 0 turns pings off. Default 30 s. */
+  pingIntervalMs?: number;
+  /** How long a graceful close waits for the peer's close frame before cutting. Default 2 s. */
+  closeTimeoutMs?: number;
+  /** Bytes held for a tunnel nobody reads yet (a pooled spare) before it stops reading. Default 256 KiB. */
+  maxUnattachedBytes?: number;
+  /** Handshake plus port prefixes must complete within this. Default 15 s. */
+  openTimeoutMs?: number;
+}
+
+const MAX_ERROR_TEXT = 4096;
+const MAX_ERROR_BODY = 64 * 1024;
+const DATA = dataChannel(0);
+const ERROR = errorChannel(0);
+
+/**
+ * One open port-forward WebSocket to one pod port. Built around a WebSocket that is still
+ * connecting; `ready` settles once the upgrade succeeded and both port prefixes arrived (or with
+ * an actionable KubeForwardError). Bytes that arrive before a sink is attached (a pooled spare
+ * whose backend speaks first) are held, up to a bound, and handed over on attach.
+ */
+export class Tunnel {
+  readonly ready: Promise<this>;
+  /** performance.now() when the tunnel became ready. */
+  openedAt = 0;
+  private resolveReady!: (t: this) => void;
+  private rejectReady!: (e: KubeForwardError) => void;
+  private settled = false;
+  private readonly stripper = new PrefixStripper(2);
+  private sink: TunnelSink | undefined;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private pausedBySink = false;
+  private pausedByHold = false;
+  private errorText = '';
+  private brokenReason: string | undefined;
+  private failure: KubeForwardError | undefined;
+  private closedLocally = false;
+  private ended = false;
+  private endError: KubeForwardError | undefined;
+  private alive = true;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private openTimer: NodeJS.Timeout | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private readonly pingIntervalMs: number;
+  private readonly closeTimeoutMs: number;
+  private readonly maxUnattached: number;
+  private readonly sendDone: (error?: Error) => void;
+
+  constructor(private readonly ws: WebSocket, readonly target: TunnelTarget, private readonly where: FailureContext,
+    options: TunnelOptions = {}, signal?: AbortSignal) {
+    this.pingIntervalMs = options.pingIntervalMs ?? 30_000;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 2000;
+    this.maxUnattached = options.maxUnattachedBytes ?? 256 * 1024;
+    this.ready = new Promise<this>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    // Nobody may be awaiting `ready` when it fails late (a pooled spare); never an unhandled rejection.
+    this.ready.catch(() => undefined);
+    this.sendDone = () => undefined;
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', this.onMessage);
+    ws.on('close', this.onClose);
+    ws.on('error', this.onError);
+    ws.on('pong', this.onPong);
+    ws.on('unexpected-response', this.onUnexpectedResponse);
+    const openTimeoutMs = options.openTimeoutMs ?? 15_000;
+    this.openTimer = setTimeout(() => this.fail(new KubeForwardError('API_UNREACHABLE',
+      `port-forward to pod ${where.namespace}/${where.pod}: no answer from ${where.server} within ${openTimeoutMs} ms`)), openTimeoutMs);
+    if (signal) {
+      const onAbort = () => this.fail(new KubeForwardError('ABORTED', `port-forward to pod ${where.namespace}/${where.pod} was cancelled`));
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        void this.ready.then(() => signal.removeEventListener('abort', onAbort), () => signal.removeEventListener('abort', onAbort));
+      }
+    }
+  }
+
+  /** Still open (ready, and neither closed nor closing). */
+  get isOpen(): boolean {
+    return this.settled && !this.failure && !this.ended && !this.closedLocally;
+  }
+
+  /** Bytes handed to the WebSocket and not yet written to the kernel. */
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Bytes received but not yet taken by a sink (pooled spares only). */
+  get heldAmount(): number {
+    return this.heldBytes;
+  }
+
+  /** Client → pod bytes; `done` runs once they reached the kernel (or failed). */
+  send(chunk: Uint8Array, done: (error?: Error) => void = this.sendDone): void {
+    this.ws.send(frame(DATA, chunk), done);
+  }
+
+  /** Stops reading from the API server (the local side cannot take more now). */
+  pause(): void {
+    this.pausedBySink = true;
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.pausedBySink = false;
+    if (!this.pausedByHold) this.ws.resume();
+  }
+
+  get paused(): boolean {
+    return this.pausedBySink || this.pausedByHold;
+  }
+
+  /** Starts delivering to `sink`, first what was held. */
+  attach(sink: TunnelSink): void {
+    if (this.sink) throw new Error('tunnel already attached');
+    this.sink = sink;
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const b of held) sink.data(b);
+    if (this.pausedByHold) {
+      this.pausedByHold = false;
+      if (!this.pausedBySink) this.ws.resume();
+    }
+    if (this.ended) sink.closed(this.endError);
+  }
+
+  /** Graceful close (close frame), cut after closeTimeoutMs if the peer does not answer. */
+  close(): void {
+    if (this.ended || this.closedLocally) return;
+    this.closedLocally = true;
+    if (this.ws.readyState !== this.ws.OPEN) return this.ws.terminate();
+    this.ws.close(1000);
+    this.closeTimer = setTimeout(() => this.ws.terminate(), this.closeTimeoutMs);
+    this.closeTimer.unref();
+  }
+
+  /** Cuts the connection now. */
+  destroy(): void {
+    if (this.ended) return;
+    this.closedLocally = true;
+    this.ws.terminate();
+  }
+
+  private fail(error: KubeForwardError): void {
+    if (this.settled || this.failure) return;
+    this.failure = error;
+    this.rejectReady(error);
+    this.ws.terminate();
+  }
+
+  private onMessage = (data: WebSocket.RawData): void => {
+    this.alive = true;
+    if (!Buffer.isBuffer(data) || data.length < 2) return;
+    const channel = data[0];
+    let payload = data.subarray(1);
+    if (!this.settled) {
+      payload = this.stripper.strip(channel!, payload);
+      this.checkReady();
+      if (payload.length === 0) return;
+    }
+    if (channel === DATA) {
+      if (this.sink) this.sink.data(payload);
+      else this.hold(payload);
+    } else if (channel === ERROR) {
+      if (this.errorText.length < MAX_ERROR_TEXT) this.errorText += payload.toString('utf8').slice(0, MAX_ERROR_TEXT - this.errorText.length);
+    }
+  };
+
+  private checkReady(): void {
+    if (!this.stripper.complete || this.settled || this.failure) return;
+    const port = this.stripper.port(DATA);
+    if (port !== this.target.port) {
+      return this.fail(brokenTunnel(`the kubelet announced port ${String(port)} instead of ${this.target.port}`, this.where));
+    }
+    this.settled = true;
+    this.openedAt = performance.now();
+    clearTimeout(this.openTimer);
+    if (this.pingIntervalMs > 0) {
+      this.pingTimer = setInterval(this.heartbeat, this.pingIntervalMs);
+      this.pingTimer.unref();
+    }
+    this.resolveReady(this);
+  }
+
+  private hold(payload: Buffer): void {
+    this.held.push(payload);
+    this.heldBytes += payload.length;
+    if (this.heldBytes >= this.maxUnattached && !this.pausedByHold) {
+      this.pausedByHold = true;
+      this.ws.pause();
+    }
+  }
+
+  /**
+   * Anything received since the last ping proves the peer alive. While we are paused we read
+   * nothing (pongs included), and while our own bytes queue the peer may simply be slow to read:
+   * neither is a dead peer.
+   */
+  private heartbeat = (): void => {
+    if (!this.alive && !this.paused && this.ws.bufferedAmount === 0) {
+      this.brokenReason = 'ping timeout';
+      this.endError = deadTunnel(this.pingIntervalMs, this.where);
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  };
+
+  private onPong = (): void => {
+    this.alive = true;
+  };
+
+  private onError = (error: Error): void => {
+    if (!this.settled) this.fail(connectFailure(error, this.where));
+    else this.brokenReason ??= error.message;
+  };
+
+  private onUnexpectedResponse = (request: ClientRequest, response: IncomingMessage): void => {
+    const status = response.statusCode ?? 0;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = () => {
+      this.fail(handshakeFailure(status, Buffer.concat(chunks).toString('utf8'), this.where));
+      request.destroy();
+    };
+    response.on('data', (chunk: Buffer) => {
+      if (size < MAX_ERROR_BODY) chunks.push(chunk);
+      size += chunk.length;
+    });
+    response.on('end', finish);
+    response.on('error', finish);
+  };
+
+  private onClose = (code: number): void => {
+    this.ended = true;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.openTimer);
+    clearTimeout(this.closeTimer);
+    if (!this.settled) {
+      this.fail(this.errorText ? remoteFailure(this.errorText, this.where)
+        : connectFailure(new Error(this.brokenReason ?? `closed (${code}) before the port-forward started`), this.where));
+      return;
+    }
+    if (this.errorText) this.endError = remoteFailure(this.errorText, this.where);
+    else if (!this.endError && !this.closedLocally && (this.brokenReason || code === 1006)) {
+      this.endError = brokenTunnel(this.brokenReason ?? 'connection lost', this.where);
+    }
+    this.sink?.closed(this.endError);
+  };
+}

@@ -1,0 +1,101 @@
+import type { Agent } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import WebSocket from 'ws';
+import { KubeForwardError, messageOf } from '../errors';
+import { PORT_FORWARD_PROTOCOL } from './channels';
+import type { FailureContext } from './failures';
+import { Tunnel, type TunnelOptions, type TunnelTarget } from './tunnel';
+
+export interface OpenTunnelOptions extends TunnelTarget, TunnelOptions {
+  signal?: AbortSignal;
+  /**
+   * Open the WebSocket through client-node's cached https.Agent for this cluster and user
+   * (default). That agent is also how cluster proxies (proxy-url) are honoured, and it keeps TLS
+   * sessions for resumption. false: a plain TLS connection per tunnel (for measurements).
+   */
+  reuseAgent?: boolean;
+  /**
+   * Mask client frames with random keys as RFC 6455 asks. Default: only on plain-HTTP servers.
+   * Masking guards caching intermediaries that parse the stream; inside TLS none can, and an
+   * all-zero key lets `ws` write the payload as is instead of XOR-ing every byte into a copy.
+   */
+  randomMask?: boolean;
+}
+
+/** Where the tunnel's messages point (server URL and target). */
+function failureContext(kc: KubeConfig, t: TunnelTarget): FailureContext {
+  return {
+    server: kc.getCurrentCluster()?.server ?? '(no server)',
+    ...(t.context ? { context: t.context } : {}),
+    namespace: t.namespace,
+    pod: t.pod,
+    port: t.port,
+  };
+}
+
+const views = new WeakMap<KubeConfig, Map<string, KubeConfig>>();
+
+/**
+ * `kc` seen with another current context. A prototype view rather than a copy: it shares the
+ * original's authenticators (exec plugins that run as the invoking user), its agent cache
+ * (keyed by cluster and user) and everything else; only the current context differs.
+ */
+export function withContext(kc: KubeConfig, context: string | undefined): KubeConfig {
+  if (!context || context === kc.getCurrentContext()) return kc;
+  let byName = views.get(kc);
+  if (!byName) views.set(kc, (byName = new Map()));
+  let view = byName.get(context);
+  if (!view) {
+    if (!kc.getContextObject(context)) {
+      throw new KubeForwardError('UNKNOWN_CONTEXT', `context "${context}" is not in the kubeconfig; available: ${kc.getContexts().map((c) => c.name).join(', ') || '(none)'}`);
+    }
+    view = Object.create(kc) as KubeConfig;
+    view.setCurrentContext(context);
+    byName.set(context, view);
+  }
+  return view;
+}
+
+/** The port-forward URL of a pod port under the cluster's server URL (which may carry a path). */
+export function portForwardUrl(server: string, t: TunnelTarget): string {
+  const base = server.replace(/\/+$/, '');
+  return `${base}/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/portforward?ports=${t.port}`;
+}
+
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
+/**
+ * Opens a port-forward tunnel to one pod port. Resolves once the WebSocket is open and the
+ * kubelet announced the port on both channels; rejects with a KubeForwardError: RBAC_DENIED (403,
+ * naming the verb and resource), POD_NOT_FOUND (404), UNAUTHORIZED (401), API_UNREACHABLE (TLS,
+ * DNS, TCP, timeout, with the server URL), TUNNEL_REMOTE_ERROR (the kubelet refused at once),
+ * ABORTED (signal).
+ */
+export async function openTunnel(kc: KubeConfig, options: OpenTunnelOptions): Promise<Tunnel> {
+  const view = withContext(kc, options.context);
+  const where = failureContext(view, options);
+  const cluster = view.getCurrentCluster();
+  if (!cluster) throw new KubeForwardError('KUBECONFIG_INVALID', `the kubeconfig's context "${view.getCurrentContext()}" names no cluster`);
+  const https: WebSocket.ClientOptions & { agent?: Agent } = {};
+  try {
+    await view.applyToHTTPSOptions(https);
+  } catch (error) {
+    throw new KubeForwardError('UNAUTHORIZED', `port-forward to pod ${options.namespace}/${options.pod}: getting credentials for ${cluster.server} failed: ${messageOf(error)}`);
+  }
+  if (options.signal?.aborted) throw new KubeForwardError('ABORTED', `port-forward to pod ${options.namespace}/${options.pod} was cancelled`);
+  const { agent, ...tls } = https;
+  const plainHttp = cluster.server.startsWith('http:');
+  const ws = new WebSocket(portForwardUrl(cluster.server, options), [PORT_FORWARD_PROTOCOL], {
+    ...tls,
+    ...(options.reuseAgent === false ? {} : { agent }),
+    perMessageDeflate: false,
+    followRedirects: false,
+    skipUTF8Validation: true,
+    // The kubelet frames whatever the backend writes (32 KiB reads); this only stops a broken peer.
+    maxPayload: 16 * 1024 * 1024,
+    ...((options.randomMask ?? plainHttp) ? {} : { generateMask: zeroMask }),
+  });
+  return new Tunnel(ws, options, where, options, options.signal).ready;
+}
