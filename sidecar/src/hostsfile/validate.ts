@@ -31,21 +31,21 @@ export function isValidOwner(owner: string): boolean {
   return typeof owner === 'string' && /^[A-Za-z0-9=,:._-]{1,100}$/.test(owner);
 }
 
-function invalid(what: string, value: unknown): KubeForwardError {
-  return new KubeForwardError('INVALID_HOST_ENTRY',
-    `refusing to write ${what} ${JSON.stringify(value)} to the hosts file: ` +
-    (what === 'IP' ? 'only IPv4 addresses in 127.0.0.0/8 are written' : 'only lowercase RFC 1123 host names are written'));
+function invalid(problem: string): KubeForwardError {
+  return new KubeForwardError('INVALID_HOST_ENTRY', `refusing to write to the hosts file: ${problem}`);
 }
 
 /** Throws INVALID_HOST_ENTRY naming the first bad value; the input is not modified. */
 export function validateEntries(entries: readonly HostEntry[]): void {
-  if (!Array.isArray(entries)) throw invalid('entries', entries);
+  if (!Array.isArray(entries)) throw invalid(`entries must be a list, got ${JSON.stringify(entries)}`);
   for (const entry of entries) {
-    if (typeof entry !== 'object' || entry === null) throw invalid('entry', entry);
-    if (!isLoopbackV4(entry.ip)) throw invalid('IP', entry.ip);
-    if (!Array.isArray(entry.names)) throw invalid('names of', entry.ip);
+    if (typeof entry !== 'object' || entry === null) throw invalid(`entry ${JSON.stringify(entry)} is not { ip, names }`);
+    if (!isLoopbackV4(entry.ip)) throw invalid(`IP ${JSON.stringify(entry.ip)} is not an IPv4 address in 127.0.0.0/8`);
+    if (!Array.isArray(entry.names)) throw invalid(`the names of ${entry.ip} are not a list of host names`);
     for (const name of entry.names) {
-      if (!isValidHostname(name)) throw invalid('host name', name);
+      if (!isValidHostname(name)) {
+        throw invalid(`host name ${JSON.stringify(name)} (for ${entry.ip}) is not a lowercase RFC 1123 name (labels of a-z, 0-9 and inner '-', 1-63 characters, 253 in all, no trailing dot)`);
+      }
     }
   }
 }
