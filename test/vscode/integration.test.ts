@@ -8,6 +8,7 @@ describe('extension integration tests in a real VS Code (code-server + Chromium)
     const state = requireState();
     const result = await runExtensionSuite({
       name: 'integration',
+      suite: '1-,2-',
       settings: { 'kubeForward.kubeconfig': state.kubeconfig, 'kubeForward.forwards': [{ context: 'admin', namespace: 'demo', autoStart: true }] },
     });
     for (const title of result.passed) process.stdout.write(`  ✔ [vscode] ${title}\n`);
@@ -15,5 +16,18 @@ describe('extension integration tests in a real VS Code (code-server + Chromium)
     assert.deepEqual(result.failed, [], 'extension tests failed');
     assert.ok(result.passed.length > 0, 'the suite ran tests');
     assert.equal(result.exitCode, 0, 'the workbench reported success');
+  });
+
+  it('ignore autoStart in an untrusted workspace', { timeout: 300_000 }, async () => {
+    const state = requireState();
+    const result = await runExtensionSuite({
+      name: 'untrusted',
+      suite: '9-',
+      trust: false,
+      settings: { 'kubeForward.kubeconfig': state.kubeconfig, 'kubeForward.forwards': [{ context: 'admin', namespace: 'demo', autoStart: true }] },
+    });
+    for (const f of result.failed) process.stdout.write(`  ✖ [vscode] ${f.title}\n${f.error}\n`);
+    assert.deepEqual(result.failed, []);
+    assert.deepEqual(result.passed, ['an untrusted workspace does not auto-start forwards or elevate']);
   });
 });

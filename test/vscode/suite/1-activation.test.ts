@@ -1,14 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { KubeForwardApi } from '../../../extension/src/api';
-
-export async function api(): Promise<KubeForwardApi> {
-  const extension = vscode.extensions.getExtension<KubeForwardApi>('kube-forward.kube-forward');
-  assert.ok(extension, 'the extension is installed from source');
-  const exported = extension.isActive ? extension.exports : await extension.activate();
-  await exported.ready;
-  return exported;
-}
+import { api } from './helpers';
 
 describe('activation', () => {
   it('activates and returns its API', async () => {

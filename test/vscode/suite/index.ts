@@ -10,7 +10,7 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 90_000, color: false });
   const only = process.env.KF_VSCODE_SUITE;
   for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
-    if (!only || file.startsWith(only)) mocha.addFile(path.join(__dirname, file));
+    if (!only || only.split(',').some((prefix) => file.startsWith(prefix))) mocha.addFile(path.join(__dirname, file));
   }
   const results: { passed: string[]; failed: { title: string; error: string }[] } = { passed: [], failed: [] };
   const write = () => {
