@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { requireState } from '../../cluster/state';
 import { waitFor, withTimeout } from '../../cluster/wait';
 import { startProcess } from '../../helpers/process';
-import { connectResult, startSidecar, svcArgs, tempHosts, type TempHosts } from '../../helpers/sidecar';
+import { connectResult, listening, startSidecar, svcArgs, tempHosts, type TempHosts } from '../../helpers/sidecar';
 import { contextNames } from './cluster';
 
 /**
@@ -153,7 +153,7 @@ describe('a port already in use', () => {
       assert.match(failed.reason ?? '', new RegExp(`\\b${pid}\\b`), `gives its pid ${pid}: ${failed.line}`);
       const web = await sidecar.forward('web.demo.admin');
       assert.notEqual(web.ip, '127.1.27.1');
-      assert.equal(await connectResult(web.ip ?? '', 80), 'connected', 'the other forwards go on');
+      await listening(web.ip ?? '', 80); // the other forwards go on
       const errors = sidecar.otherLines().filter((l) => /already in use/.test(l));
       console.log(`port in use: reported as a FAILED forward (${failed.id}); the sidecar keeps running; `
         + `${errors.length} error line(s) about it so far; exit code on SIGTERM follows`);
