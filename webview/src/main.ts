@@ -37,8 +37,8 @@ function forwardRow(f: ForwardInfo): string {
   const m = metrics.get(f.id);
   const ports = f.ports.map((p) => (p.skipped ? `<s title="${escapeHtml(p.skipped)}">${p.port}/${p.protocol}</s>` : `${p.localPort}`)).join(', ');
   return `<td class="svc" title="${escapeHtml(f.id)}">${escapeHtml(f.headless && f.pod && f.id !== f.serviceId ? `${f.pod}.${f.service}` : f.service)}<span class="ns">.${escapeHtml(f.namespace)}</span></td>`
-    + `<td>${escapeHtml(f.ip || '—')}</td><td>${ports}</td><td>${escapeHtml(f.pod ?? '—')}</td>`
-    + `<td class="st st-${f.status.toLowerCase()}" title="${escapeHtml(f.reason ?? '')}">${f.status}${f.reason ? ' ⓘ' : ''}</td>`
+    + `<td>${escapeHtml(f.ip || '—')}</td><td>${ports}</td><td class="pod" title="${escapeHtml(f.pod ?? '')}">${escapeHtml(f.pod ?? '—')}</td>`
+    + `<td class="st st-${f.status.toLowerCase()}" title="${escapeHtml(f.reason ?? '')}">${f.status}${f.reason ? `<span class="reason">${escapeHtml(f.reason.length > 40 ? `${f.reason.slice(0, 39)}…` : f.reason)}</span>` : ''}</td>`
     + `<td class="num">${bytes(m?.bytesIn ?? 0)}</td><td class="num">${bytes(m?.bytesOut ?? 0)}</td>`
     + `<td class="num">${rate((m?.rateIn ?? 0) + (m?.rateOut ?? 0))}</td><td>${sparkline(m?.historyIn ?? [], m?.historyOut ?? [])}</td>`
     + `<td class="num">${m?.openConnections ?? 0}</td>`;

@@ -24,7 +24,9 @@ export function panelHtml(cspSource: string, scriptUri: string, nonce: string): 
   .warn, .lvl-warn { color: var(--vscode-editorWarning-foreground); }
   .spark { color: var(--vscode-charts-blue); vertical-align: middle; }
   .empty { opacity: .7; padding: 12px 6px; }
-  vscode-panel-view { display: block; padding: 6px 0; }
+  vscode-panel-view { padding: 6px 0; }
+  .reason { opacity: .75; font-size: 90%; margin-left: 4px; display: inline-block; max-width: 14em; overflow: hidden; text-overflow: ellipsis; vertical-align: bottom; }
+  td.pod { max-width: 16em; overflow: hidden; text-overflow: ellipsis; }
 </style>
 </head>
 <body>

@@ -117,12 +117,14 @@ export class NamespaceForward {
   private async syncOnce(): Promise<void> {
     const watch = this.watch;
     if (!watch || this.stopped) return;
+    const all = new Set(watch.serviceList().map((s) => s.metadata?.name ?? ''));
     const current = new Map(watch.serviceList().filter((s) => this.wanted(s)).map((s) => [s.metadata?.name ?? '', s]));
     for (const [name, forward] of this.services) {
       if (!current.has(name)) {
         this.services.delete(name);
         await forward.stop();
-        this.env.unit.event('info', `service ${name}.${this.namespace} was deleted: forward removed`);
+        this.env.unit.event('info', all.has(name) ? `stopped forwarding ${name}.${this.namespace}`
+          : `service ${name}.${this.namespace} was deleted: forward removed`);
       }
     }
     for (const [name, service] of current) {
