@@ -15,6 +15,7 @@ kf_log "setting up (details in $setup_log)"
   kf_npm_ci
   kf_build
   kf_control_plane
+  kf_code_server
 } 2> >(tee -a "$setup_log" >&2)
 
 # The tests get a control plane of their own (two clusters, for multi-cluster tests), apart from a
