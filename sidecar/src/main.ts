@@ -66,7 +66,8 @@ async function svc(o: SvcOptions, identity: ReturnType<typeof currentIdentity>, 
   for (const flag of o.ignoredFlags) log(`note: ${flag} has no effect in kube-forward`);
   const fwdconf = o.fwdConf ? await loadFwdConf(o.fwdConf, (file) => {
     const read = readFilesAsUser(identity, [file]).get(file);
-    if (!read?.ok) throw new KubeForwardError('FWDCONF_UNREADABLE', `cannot read fwdconf ${file}: ${read?.message ?? 'unreadable'}`);
+    // loadFwdConf names the file itself; pass the cause through as is.
+    if (!read?.ok) throw Object.assign(new Error(read?.message ?? 'unreadable'), { code: read?.code ?? 'EIO' });
     return read.data;
   }) : undefined;
   const engine = await createEngine({

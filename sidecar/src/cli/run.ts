@@ -48,6 +48,8 @@ export function attachOutput(engine: Engine, out: LiveOutput, verbose: boolean):
   return () => clearTimeout(timer);
 }
 
+const FATAL_AT_START = new Set(['PORT_IN_USE', 'PORT_PRIVILEGED', 'IP_EXHAUSTED', 'INVALID_RESERVATION', 'ADDRESS_UNAVAILABLE']);
+
 export interface RunRequest {
   namespaces: ForwardSpec[];
   targets: TargetSpec[];
@@ -61,6 +63,14 @@ export interface RunRequest {
 export async function runForwards(engine: Engine, request: RunRequest, out: LiveOutput): Promise<number | undefined> {
   installShutdown(engine, { log: (line) => process.stderr.write(`${line}\n`) });
   attachOutput(engine, out, request.verbose);
+  // Failures that a person must fix before kubefwd-style use makes sense: at start they end the
+  // run with one line and exit code 2 (later, e.g. for a service added while running, they only
+  // mark that forward Failed).
+  let fatal: string | undefined;
+  const onEvent = (event: { code?: string; message: string }) => {
+    if (!fatal && event.code && FATAL_AT_START.has(event.code)) fatal = event.message;
+  };
+  engine.on('event', onEvent);
   for (const spec of request.namespaces) {
     try {
       await engine.forwardNamespace(spec, 'cli');
@@ -80,6 +90,12 @@ export async function runForwards(engine: Engine, request: RunRequest, out: Live
       await engine.shutdown();
       return 2;
     }
+  }
+  engine.off('event', onEvent);
+  if (fatal) {
+    process.stderr.write(`kube-forward: ${fatal}\n`);
+    await engine.shutdown();
+    return 2;
   }
   const failedAll = engine.namespaceInfos().length > 0 && engine.namespaceInfos().every((n) => n.status === 'Failed');
   if (failedAll && request.targets.length === 0) {

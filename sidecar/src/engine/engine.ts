@@ -309,7 +309,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private hostEntries(): { ip: string; names: string[] }[] {
-    return this.forwards().filter((f) => f.ip && f.hostnames.length > 0 && f.status !== 'Stopped' && f.status !== 'Failed')
+    // Names only for addresses that accept connections (or will again, while reconnecting).
+    return this.forwards().filter((f) => f.ip && f.hostnames.length > 0 && (f.status === 'Active' || f.status === 'Reconnecting'))
       .map((f) => ({ ip: f.ip, names: f.hostnames }));
   }
 

@@ -119,8 +119,8 @@ export class TargetForward implements ForwardSource {
         context: this.context, namespace: this.spec.namespace, service: this.spec.name,
         kind: this.spec.kind === 'service' ? 'service' : this.spec.kind === 'pod' ? 'pod' : 'workload', headless: false,
       }, this.ip, [], ports, this.env);
-      this.unit.setPod(pod, waiting);
       await this.unit.start();
+      this.unit.setPod(pod, waiting);
       return;
     }
     if (ports.length > 0) await this.unit.setPorts(ports);

@@ -1,4 +1,5 @@
-import type { V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import { isEligible, isReady } from '../discovery/pods';
 import { codeOf, messageOf } from '../errors';
 import type { ForwardInfo } from '../protocol/types';
 import type { NamespaceWatch } from '../discovery/namespaceWatch';
@@ -67,8 +68,10 @@ export class ServiceForward {
         unit = new UnitForward(id, this.id, { context: this.context, namespace: this.namespace, service: this.name, kind: 'service', headless },
           ip, names, ports, this.env.unit);
         this.units.set(planned.key, unit);
-        unit.setPod(planned.pod, plan.waiting);
+        // Listeners first: a forward is never reported Active before its ports accept connections.
         await unit.start();
+        unit.setPod(planned.pod, plan.waiting);
+        unit.recheck = (current) => this.recheck(planned.key, current, watch);
       } else {
         unit.setHostnames(names);
         await unit.setPorts(ports);
@@ -77,6 +80,16 @@ export class ServiceForward {
     }
     if (plan.units.length === 0) this.setSummary('Starting', plan.waiting ?? 'waiting for pods', ports);
     else this.clearSummary();
+  }
+
+  /** The unit's pod now, from the watch cache (no debounce): kept if still serving, else re-planned. */
+  private recheck(key: string, current: V1Pod | undefined, watch: NamespaceWatch): V1Pod | undefined {
+    const name = current?.metadata?.name;
+    const live = name ? watch.pod(name) : undefined;
+    if (live && isEligible(live) && isReady(live)) return current;
+    if (isHeadless(this.service)) return undefined;
+    const plan = planService(this.service, watch.podList(), watch.slicesOf(this.name), undefined);
+    return plan.kind === 'forward' ? plan.units.find((u) => u.key === key)?.pod : undefined;
   }
 
   private setSummary(status: ForwardInfo['status'], reason: string, ports: ReturnType<typeof servicePorts>): void {

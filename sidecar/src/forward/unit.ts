@@ -114,7 +114,17 @@ export class UnitForward implements ForwardSource {
     if (this.bindFailure && retryable) this.retryLater(() => this.bind().then(() => this.settle()));
   }
 
+  /**
+   * Set by the owner: the pod to use now if the current one stopped being eligible since the
+   * last (debounced) sync, so a connection made during a rollout never goes to a dying pod.
+   */
+  recheck: ((current: V1Pod | undefined) => V1Pod | undefined) | undefined;
+
   private target(port: UnitPort): Target {
+    if (this.recheck) {
+      const fresh = this.recheck(this.pod);
+      if (fresh !== this.pod) this.setPod(fresh);
+    }
     const pod = this.pod;
     if (!pod?.metadata?.name) throw Object.assign(new Error(`${this.meta.service}: ${this.reason ?? 'no ready pod'}`), { code: 'NO_POD' });
     const podPort = podPortOf(port, pod);
@@ -144,6 +154,7 @@ export class UnitForward implements ForwardSource {
     await this.closeListeners();
     await this.bind();
     this.settle();
+    this.env.changed(this);
   }
 
   setHostnames(names: string[]): void {

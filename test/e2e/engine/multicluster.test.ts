@@ -12,12 +12,11 @@ import { contextNames, deploymentPods, whoAnswers } from './cluster';
  */
 
 describe('two clusters', () => {
-  it('-x admin -x second -n demo: 127.1.27.x and 127.2.27.x, each answered by its own cluster\'s pod', { timeout: 90_000 }, async (t) => {
+  it('-x admin -x second -n demo: 127.1.27.x and 127.2.27.x, each answered by its own cluster\'s pod', { timeout: 90_000 }, async () => {
     const state = requireState();
-    if (state.controlPlanes.length < 2 || !(await contextNames()).includes('second')) {
-      t.skip('needs the second control plane: KF_CLUSTER_DIR=… npm run cluster:up -- --clusters 2 (npm test starts it)');
-      return;
-    }
+    // npm test always starts two control planes; a missing one is a set-up failure, not a skip.
+    assert.ok(state.controlPlanes.length >= 2 && (await contextNames()).includes('second'),
+      'needs the second control plane: KF_CLUSTER_DIR=… npm run cluster:up -- --clusters 2 (npm test starts it)');
     const hosts = tempHosts();
     const sidecar = startSidecar(svcArgs({ hostsPath: hosts.path, contexts: ['admin', 'second'] }));
     try {

@@ -67,11 +67,8 @@ describe('single targets', () => {
     }
   });
 
-  // BUG: the engine reports a forward Active before its listeners are bound: UnitForward.setPod()
-  // (which settles to Active and publishes) runs before `await unit.start()` (which binds) in
-  // sidecar/src/engine/target.ts sync() and sidecar/src/forward/service.ts sync(). A client that
-  // connects when it reads ACTIVE is refused (measured: bound 3–7 ms after the line); with the port
-  // taken, the forward shows ACTIVE and then FAILED, and its names reach the hosts file meanwhile.
+  // Regression: Active used to be published before the listeners were bound (a client that
+  // connected on reading ACTIVE was refused).
   it('a forward is printed ACTIVE only once its port accepts connections (3 starts of target pod/db-1)', { timeout: 60_000 }, async () => {
     const results: string[] = [];
     for (let i = 0; i < 3; i++) {
