@@ -59,14 +59,14 @@ export async function launchSidecar(request: LaunchRequest, declined: { value: b
       throw new LaunchError('WRONG_PASSWORD', 'sudo did not accept the password: the sidecar was not started. Run "Kube Forward: Restart Sidecar" to try again.');
     }
   }
-  const root = plan.kind !== 'direct' || plan.root;
   const sidecar = path.join(request.extensionPath, 'dist', 'sidecar.js');
-  const args = ['serve', '--stdio', ...(root ? ['--hosts-path', '/etc/hosts'] : ['--no-hosts']),
+  // The sidecar writes names only where it may write the hosts file (as root): no flag needed.
+  const args = ['serve', '--stdio', '--hosts-path', '/etc/hosts',
     ...(request.kubeconfig ? ['--kubeconfig', request.kubeconfig] : [])];
   const env: Record<string, string> = { ELECTRON_RUN_AS_NODE: '1' };
   if (process.env.KUBECONFIG && !request.kubeconfig) env.KUBECONFIG = process.env.KUBECONFIG;
   const argv = launchArgv(plan, process.execPath, sidecar, args, env);
-  request.log(`starting the sidecar (${plan.kind === 'direct' ? (root ? 'as root' : 'unprivileged') : plan.kind}): ${argv.join(' ')}`);
+  request.log(`starting the sidecar (${plan.kind === 'direct' ? (plan.root ? 'as root' : 'unprivileged') : plan.kind}): ${argv.join(' ')}`);
   const [command, ...rest] = argv;
   if (!command) throw new LaunchError('SPAWN_FAILED', 'empty command');
   const child = spawn(command, rest, {
