@@ -30,6 +30,11 @@ export interface PipeOptions {
   socketHighWaterMark?: number;
   /** After the client half-closes, how long the pod may stay quiet before the tunnel is closed. Default 1 s. */
   lingerMs?: number;
+  /**
+   * After the tunnel closed, how long the client gets to read the rest and close its side before
+   * the local socket is destroyed. Default 30 s.
+   */
+  drainTimeoutMs?: number;
 }
 
 export interface Pipe {
@@ -63,6 +68,8 @@ class Relay implements TunnelSink, Pipe {
   private readonly low: number;
   private readonly socketHigh: number;
   private readonly lingerMs: number;
+  private readonly drainTimeoutMs: number;
+  private drainTimer: NodeJS.Timeout | undefined;
   private socketPaused = false;
   private tunnelPaused = false;
   private tunnelClosed = false;
@@ -79,6 +86,7 @@ class Relay implements TunnelSink, Pipe {
     this.low = Math.min(options.lowWaterMark ?? 256 * 1024, this.high);
     this.socketHigh = options.socketHighWaterMark ?? socket.writableHighWaterMark;
     this.lingerMs = options.lingerMs ?? 1000;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     this.tap = hooks.tap;
     this.done = new Promise((resolve) => (this.finish = resolve));
     socket.setNoDelay(true);
@@ -129,15 +137,21 @@ class Relay implements TunnelSink, Pipe {
     this.tunnelClosed = true;
     clearTimeout(this.lingerTimer);
     if (error) this.safely(() => this.hooks.onError?.(error.code, error.message));
-    // end() flushes what was written before it; a client that never reads keeps the socket open,
-    // as it would with the real server.
-    if (!this.socketClosed) this.socket.end();
+    if (!this.socketClosed) {
+      // end() flushes what was written before it. A client that neither reads the rest nor closes
+      // would hold the socket forever: it gets drainTimeoutMs.
+      this.socket.end();
+      this.drainTimer = setTimeout(() => this.socket.destroy(), this.drainTimeoutMs);
+      this.drainTimer.unref();
+    }
     this.settle();
   }
 
   // ---- client → pod ----------------------------------------------------------------------------
 
   private onSocketData = (chunk: Buffer): void => {
+    // Nowhere to go once the tunnel is gone (the v4 protocol cannot say so to the client).
+    if (this.tunnelClosed) return;
     try {
       this.tap?.('out', chunk);
       this.hooks.onBytesOut?.(chunk.length);
@@ -186,6 +200,7 @@ class Relay implements TunnelSink, Pipe {
   private onSocketClose = (): void => {
     this.socketClosed = true;
     clearTimeout(this.lingerTimer);
+    clearTimeout(this.drainTimer);
     if (!this.tunnelClosed) this.tunnel.destroy();
     this.settle();
   };

@@ -50,16 +50,7 @@ export async function backendServer(onConnection: (socket: net.Socket) => void, 
   return { server, port: address.port };
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { until } from '../../unit/tunnel/wait';
 
 /** Connects to host:port and resolves with the connected socket. */
 export function connect(port: number, host: string): Promise<net.Socket> {

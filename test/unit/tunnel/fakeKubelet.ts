@@ -14,7 +14,7 @@ import { encodePort, PORT_FORWARD_PROTOCOL } from '../../../sidecar/src/tunnel/c
  * - `refuse`   prefixes, then the kubelet's connection-refused text on channel 1, then closes
  * - `sink`     prefixes, then stops reading (a backend that does not read)
  * - `flood`    prefixes, then sends `floodBytes` on channel 0 as fast as the socket takes them
- * - `hangup`   prefixes, then drops the TCP connection without a close frame
+ * - `hangup`   prefixes; on the first data, drops the TCP connection without a close frame
  * - `forbidden` / `missing` / `broken`  answer the upgrade with 403 / 404 / 500 and a Status body
  * - anything else: 404
  */
@@ -93,6 +93,7 @@ export async function startFakeKubelet(options: FakeKubeletOptions = {}): Promis
     ws.on('error', () => undefined);
     ws.on('message', (data: Buffer) => {
       if (data[0] !== 0) return;
+      if (pod === 'hangup') return void ws.terminate();
       fake.received[index]! += data.length - 1;
       if (pod !== 'sink') send(ws, 0, data.subarray(1));
     });
@@ -111,7 +112,6 @@ export async function startFakeKubelet(options: FakeKubeletOptions = {}): Promis
       ws.close(1000);
     }
     if (pod === 'sink') ws.pause();
-    if (pod === 'hangup') ws.terminate();
     if (pod === 'flood') {
       const chunk = Buffer.alloc(64 * 1024 + 1, 0x61);
       chunk[0] = 0;
