@@ -70,7 +70,7 @@ function codeOf(error: unknown, fallback: string): string {
   return fallback;
 }
 
-async function bindError(error: unknown, ip: string, port: number): Promise<KubeForwardError> {
+export async function bindFailure(error: unknown, ip: string, port: number): Promise<KubeForwardError> {
   const address = `${ip}:${port}`;
   switch (codeOf(error, '')) {
     case 'EADDRINUSE': {
@@ -125,7 +125,7 @@ export class PortListener {
       });
     } catch (error) {
       server.close();
-      throw await bindError(error, options.ip, options.port);
+      throw await bindFailure(error, options.ip, options.port);
     }
     // After binding, a server error (EMFILE on accept) must not crash the process.
     server.on('error', (error) => options.hooks?.onError?.(codeOf(error, 'LISTEN_FAILED'), `${options.ip}:${options.port}: ${messageOf(error)}`, undefined));

@@ -61,6 +61,17 @@ export function blocks(s: ListeningSocket, ip: string, port: number): boolean {
   return s.ip === mapped;
 }
 
+/**
+ * The process's name (comm). Node renames its main thread "MainThread", which names nothing a
+ * person would recognise: then the executable's file name is used.
+ */
+async function commandOf(procRoot: string, pid: string): Promise<string> {
+  const comm = (await fs.readFile(path.join(procRoot, pid, 'comm'), 'utf8').catch(() => '')).trim();
+  if (comm && comm !== 'MainThread') return comm;
+  const exe = await fs.readlink(path.join(procRoot, pid, 'exe')).catch(() => '');
+  return path.basename(exe.replace(/ \(deleted\)$/, '')) || comm || 'unknown';
+}
+
 /** Linux: the inode of the blocking socket, then the process whose fd table holds it. */
 async function linuxHolder(ip: string, port: number, procRoot: string): Promise<PortHolder | undefined> {
   const sockets: ListeningSocket[] = [];
@@ -80,10 +91,7 @@ async function linuxHolder(ip: string, port: number, procRoot: string): Promise<
     const fds = await fs.readdir(fdDir).catch(() => [] as string[]);
     for (const fd of fds) {
       const link = await fs.readlink(path.join(fdDir, fd)).catch(() => '');
-      if (wanted.has(link)) {
-        const command = (await fs.readFile(path.join(procRoot, pid, 'comm'), 'utf8').catch(() => '?')).trim();
-        return { pid: Number(pid), command };
-      }
+      if (wanted.has(link)) return { pid: Number(pid), command: await commandOf(procRoot, pid) };
     }
   }
   return undefined;

@@ -101,9 +101,9 @@ export class Tunnel {
     }
   }
 
-  /** Still open (ready, and neither closed nor closing). */
+  /** Still open: ready, no close started by either side, no error reported by the kubelet. */
   get isOpen(): boolean {
-    return this.settled && !this.failure && !this.ended && !this.closedLocally;
+    return this.settled && !this.failure && !this.ended && !this.closedLocally && !this.errorText && this.ws.readyState === this.ws.OPEN;
   }
 
   /** Bytes handed to the WebSocket and not yet written to the kernel. */

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TunnelPool, type PoolOptions } from '../../../sidecar/src/tunnel/pool';
+import type { Tunnel, TunnelTarget } from '../../../sidecar/src/tunnel/tunnel';
+import { openTunnel } from '../../../sidecar/src/tunnel/websocket';
+import { startFakeKubelet, type FakeKubelet } from './fakeKubelet';
+import { until } from './wait';
+
+const to = (pod: string, port = 80): TunnelTarget => ({ namespace: 'ns', pod, port });
+
+describe('tunnel pool', () => {
+  let fake: FakeKubelet;
+  let opened: string[];
+  const pools: TunnelPool[] = [];
+  before(async () => (fake = await startFakeKubelet()));
+  after(async () => {
+    for (const p of pools) p.close();
+    await fake.close();
+  });
+
+  function pool(options: PoolOptions): TunnelPool {
+    opened = [];
+    const p = new TunnelPool((target, signal) => {
+      opened.push(target.pod);
+      return openTunnel(fake.kc, { ...target, ...(signal ? { signal } : {}) });
+    }, options);
+    pools.push(p);
+    return p;
+  }
+
+  function text(tunnel: Tunnel): () => string {
+    let t = '';
+    tunnel.attach({ data: (b) => (t += b.toString()), closed: () => undefined });
+    return () => t;
+  }
+
+  it('opens a spare after the first connection and hands it to the next', async () => {
+    const p = pool({ size: 1, ttlMs: 10_000 });
+    const first = await p.acquire(to('echo'));
+    await until('a spare', () => (p.spareCount === 1 ? true : undefined));
+    assert.equal(opened.length, 2);
+    const second = await p.acquire(to('echo'));
+    assert.notEqual(first, second);
+    assert.equal(p.spareCount, 0);
+    const got = text(second);
+    second.send(Buffer.from('via spare'));
+    await until('the echo through the spare', () => (got() === 'via spare' ? true : undefined));
+    await until('the next spare', () => (p.spareCount === 1 ? true : undefined));
+    assert.equal(opened.length, 3);
+    first.destroy();
+    second.destroy();
+    p.close();
+  });
+
+  it('keeps what a server-first backend said in the spare', async () => {
+    const p = pool({ size: 1, ttlMs: 10_000 });
+    (await p.acquire(to('greet', 3306))).destroy();
+    await until('a spare', () => (p.spareCount === 1 ? true : undefined));
+    const spare = await p.acquire(to('greet', 3306));
+    await until('the greeting', () => (spare.heldAmount > 0 ? true : undefined));
+    assert.equal(text(spare)(), 'hello 3306\n');
+    spare.destroy();
+    p.close();
+  });
+
+  it('closes spares older than the TTL, replacing them only while connections come', async () => {
+    const cold = pool({ size: 1, ttlMs: 60, warmMs: 0 });
+    (await cold.acquire(to('echo'))).destroy();
+    await until('a spare', () => (cold.spareCount === 1 ? true : undefined));
+    await until('the spare to expire', () => (cold.spareCount === 0 ? true : undefined));
+    assert.equal(opened.length, 2, 'not replaced when cold');
+    cold.close();
+
+    const warm = pool({ size: 1, ttlMs: 60, warmMs: 60_000 });
+    (await warm.acquire(to('echo'))).destroy();
+    await until('two replacements', () => (opened.length >= 4 ? true : undefined));
+    warm.close();
+  });
+
+  it('drops the spares of a target that changed', async () => {
+    const p = pool({ size: 1, ttlMs: 10_000 });
+    (await p.acquire(to('echo'))).destroy();
+    await until('a spare', () => (p.spareCount === 1 ? true : undefined));
+    const before = fake.open.size;
+    const other = await p.acquire(to('greet'));
+    assert.deepEqual(opened, ['echo', 'echo', 'greet', 'greet']);
+    await until('the old spare to close', () => (fake.open.size <= before ? true : undefined));
+    other.destroy();
+    p.close();
+  });
+
+  it('never hands out a spare the kubelet already failed', async () => {
+    const p = pool({ size: 1, ttlMs: 10_000 });
+    const before = fake.open.size;
+    (await p.acquire(to('refuse', 9999))).destroy();
+    await until('the spare to open', () => (p.spareCount === 1 ? true : undefined));
+    await until('the kubelet to close both', () => (fake.open.size <= before ? true : undefined));
+    const next = await p.acquire(to('refuse', 9999));
+    assert.equal(opened.length, 4, 'the dead spare was skipped: a new spare and a tunnel of its own');
+    next.destroy();
+    p.close();
+  });
+
+  it('opens nothing in advance with size 0, and closes spares on close', async () => {
+    const off = pool({ size: 0 });
+    (await off.acquire(to('echo'))).destroy();
+    assert.equal(opened.length, 1);
+    assert.equal(off.spareCount, 0);
+
+    const p = pool({ size: 2, ttlMs: 10_000 });
+    const before = fake.open.size;
+    (await p.acquire(to('echo'))).destroy();
+    await until('two spares', () => (p.spareCount === 2 ? true : undefined));
+    p.close();
+    assert.equal(p.spareCount, 0);
+    await until('the spares to close', () => (fake.open.size <= before ? true : undefined));
+  });
+});
