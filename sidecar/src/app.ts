@@ -11,6 +11,7 @@ import { parseReservation } from './ipalloc/reservation';
 import { defaultKubeconfigPaths } from './kube/config';
 import { PortMapper } from './mapping/portMapping';
 import { currentIdentity, type Identity } from './privilege/identity';
+import { LoopbackAliases } from './privilege/loopback';
 import type { EngineOptions } from './protocol/types';
 
 export interface AppConfig {
@@ -68,6 +69,7 @@ export async function createEngine(config: AppConfig): Promise<Engine> {
     namer: makeNamer(config.options.domain),
     ...(hosts ? { hosts, hostsPath: config.hostsPath } : {}),
     transport: config.makeTransport(),
+    aliases: new LoopbackAliases(),
     localPort: (_context: string, namespace: string, service: string, port: number) => {
       const local = mapper.localPort(service, namespace, port);
       return identity.root ? local : unprivilegedPort(local);

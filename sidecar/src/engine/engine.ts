@@ -28,6 +28,8 @@ export interface EngineConfig {
   /** Local port for a service port (mappings; unprivileged moves ports < 1024). */
   localPort(context: string, namespace: string, service: string, port: number): number;
   httpLogSize?: number;
+  /** Loopback aliases (macOS needs one per IP; Linux none). */
+  aliases?: { ensure(ip: string): Promise<void>; releaseAll(): Promise<void> };
   /** Applies changed options (mappings, reservations, domain) to the collaborators; returns warnings. */
   reconfigure?(options: EngineOptions): string[];
 }
@@ -160,11 +162,14 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private unitEnv(kc: KubeConfig): UnitEnv {
     return {
-      listen: (unit, ip, port, resolve, events) => this.config.transport.listen({
+      listen: async (unit, ip, port, resolve, events) => {
+        await this.config.aliases?.ensure(ip);
+        return this.config.transport.listen({
         kc, ip, port, resolve, events,
         meter: this.metrics.meter(unit.id, unit.serviceId),
         onHttp: (exchange, target) => this.recordHttp(unit.id, unit.meta, port.localPort, exchange, target?.pod),
-      }),
+        });
+      },
       probe: (target) => this.config.transport.probe(kc, target),
       changed: (source) => this.changed(source),
       event: (level, message, code, forwardId) => this.event(level, message, code, forwardId),
@@ -356,6 +361,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.namespaces.clear();
       this.targets.clear();
       await this.config.transport.close().catch(() => undefined);
+      await this.config.aliases?.releaseAll().catch(() => undefined);
       await this.config.hosts?.clear().catch((error: unknown) => {
         this.event('error', `removing the hosts block: ${messageOf(error)}`);
         this.config.hosts?.clearSync();
