@@ -18,6 +18,9 @@ export interface KubeForwardApi {
   trafficReady(): boolean;
   trafficPosted(): string[];
   settingsForwards(): { namespace: string; autoStart: boolean }[];
+  /** The kubeconfig problem the welcome view explains, if any. */
+  kubeconfigError(): string | undefined;
+  treeSelection(): string[];
 }
 
 export function makeApi(ctx: KubeForwardContext, ready: Promise<void>): KubeForwardApi {
@@ -44,5 +47,7 @@ export function makeApi(ctx: KubeForwardContext, ready: Promise<void>): KubeForw
     trafficReady: () => ctx.traffic.isReady,
     trafficPosted: () => [...ctx.traffic.posted],
     settingsForwards: () => ctx.currentSettings.forwards.map((f) => ({ namespace: f.namespace, autoStart: f.autoStart })),
+    kubeconfigError: () => ctx.tree.kubeconfigError,
+    treeSelection: () => ctx.treeView.selection.map((n) => n.id),
   };
 }

@@ -119,7 +119,8 @@ export async function startVsCode(options: SessionOptions): Promise<VsCodeSessio
         '--disable-component-update', '--disable-sync'],
       env: { ...process.env, XDG_CONFIG_HOME: dirs.config, HOME: root },
     });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    const page = await context.newPage();
     page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
     return { port, workspace, hostsFile, page, browser, logs, artifacts, stop };
   } catch (error) {

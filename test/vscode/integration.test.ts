@@ -8,7 +8,7 @@ describe('extension integration tests in a real VS Code (code-server + Chromium)
     const state = requireState();
     const result = await runExtensionSuite({
       name: 'integration',
-      suite: '1-,2-',
+      suite: '1-,2-,3-',
       settings: { 'kubeForward.kubeconfig': state.kubeconfig, 'kubeForward.forwards': [{ context: 'admin', namespace: 'demo', autoStart: true }] },
     });
     for (const title of result.passed) process.stdout.write(`  ✔ [vscode] ${title}\n`);
@@ -16,6 +16,13 @@ describe('extension integration tests in a real VS Code (code-server + Chromium)
     assert.deepEqual(result.failed, [], 'extension tests failed');
     assert.ok(result.passed.length > 0, 'the suite ran tests');
     assert.equal(result.exitCode, 0, 'the workbench reported success');
+  });
+
+  it('show the welcome view when there is no kubeconfig', { timeout: 300_000 }, async () => {
+    const result = await runExtensionSuite({ name: 'no-kubeconfig', suite: '8-', settings: { 'kubeForward.kubeconfig': '/nonexistent/kubeconfig' } });
+    for (const f of result.failed) process.stdout.write(`  ✖ [vscode] ${f.title}\n${f.error}\n`);
+    assert.deepEqual(result.failed, []);
+    assert.equal(result.passed.length, 1);
   });
 
   it('ignore autoStart in an untrusted workspace', { timeout: 300_000 }, async () => {

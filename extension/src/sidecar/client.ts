@@ -31,6 +31,7 @@ export class SidecarClient implements vscode.Disposable {
   state: SidecarState = 'stopped';
   lastError: string | undefined;
   plan: ElevationPlan | undefined;
+  private childPid: number | undefined;
   private readonly declined = { value: false };
   private stopping = false;
 
@@ -65,6 +66,7 @@ export class SidecarClient implements vscode.Disposable {
       const client = new LanguageClient('kubeForward', 'Kube Forward sidecar', async () => {
         const launched = await launchSidecar({ ...request, log: (line) => this.output.info(line) }, this.declined);
         this.plan = launched.plan;
+        this.childPid = launched.process.pid;
         return launched.process;
       }, options);
       client.onNotification(P.StateChanged.type, (p) => this.store.applyChange(p.forwards, p.removed, p.state));
@@ -130,7 +132,7 @@ export class SidecarClient implements vscode.Disposable {
   }
 
   get pid(): number | undefined {
-    return this.client?.serverProcess?.pid;
+    return this.client ? this.childPid : undefined;
   }
 
   dispose(): void {
