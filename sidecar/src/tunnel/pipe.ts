@@ -138,6 +138,11 @@ class Relay implements TunnelSink, Pipe {
     clearTimeout(this.lingerTimer);
     if (error) this.safely(() => this.hooks.onError?.(error.code, error.message));
     if (!this.socketClosed) {
+      // Keep reading (and dropping) what the client still sends, so its FIN is seen.
+      if (this.socketPaused) {
+        this.socketPaused = false;
+        this.socket.resume();
+      }
       // end() flushes what was written before it. A client that neither reads the rest nor closes
       // would hold the socket forever: it gets drainTimeoutMs.
       this.socket.end();
