@@ -18,14 +18,13 @@ export function time(ms: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}`;
 }
 
-/** An SVG polyline sparkline of the last samples (in and out summed). */
-export function sparkline(a: readonly number[], b: readonly number[], width = 80, height = 18): string {
+/** The points of a sparkline polyline for the last samples (in and out summed). */
+export function sparklinePoints(a: readonly number[], b: readonly number[], width = 80, height = 18): string {
   const n = Math.max(a.length, b.length);
-  if (n < 2) return `<svg class="spark" width="${width}" height="${height}"></svg>`;
+  if (n < 2) return '';
   const values = Array.from({ length: n }, (_, i) => (a[i] ?? 0) + (b[i] ?? 0));
   const max = Math.max(1, ...values);
-  const points = values.map((v, i) => `${((i / (n - 1)) * width).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`).join(' ');
-  return `<svg class="spark" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><polyline fill="none" stroke="currentColor" stroke-width="1.2" points="${points}"/></svg>`;
+  return values.map((v, i) => `${((i / (n - 1)) * width).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`).join(' ');
 }
 
 export function escapeHtml(s: string): string {

@@ -2,7 +2,7 @@ import {
   provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodePanels, vsCodePanelTab, vsCodePanelView, vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
 import type { EngineEvent, ForwardInfo, ForwardMetrics, HttpRecord } from '../../sidecar/src/protocol/types';
-import { bytes, escapeHtml, rate, sparkline, time } from './format';
+import { bytes, escapeHtml, rate, sparklinePoints, time } from './format';
 import type { FromPanel, PanelState, ToPanel } from './messages';
 
 provideVSCodeDesignSystem().register(vsCodePanels(), vsCodePanelTab(), vsCodePanelView(), vsCodeTextField(), vsCodeBadge(), vsCodeButton());
@@ -33,25 +33,68 @@ function schedule(part: keyof typeof dirty): void {
   if (!frame) frame = requestAnimationFrame(render);
 }
 
-function forwardRow(f: ForwardInfo): string {
-  const m = metrics.get(f.id);
+/** One table row, built once; updates touch only the cells whose text changed. */
+interface Row {
+  tr: HTMLTableRowElement;
+  cells: HTMLTableCellElement[];
+  line: SVGPolylineElement;
+  staticKey: string;
+}
+
+const rows = new Map<string, Row>();
+const SVG = 'http://www.w3.org/2000/svg';
+
+function staticCells(f: ForwardInfo): string {
   const ports = f.ports.map((p) => (p.skipped ? `<s title="${escapeHtml(p.skipped)}">${p.port}/${p.protocol}</s>` : `${p.localPort}`)).join(', ');
   return `<td class="svc" title="${escapeHtml(f.id)}">${escapeHtml(f.headless && f.pod && f.id !== f.serviceId ? `${f.pod}.${f.service}` : f.service)}<span class="ns">.${escapeHtml(f.namespace)}</span></td>`
     + `<td>${escapeHtml(f.ip || '—')}</td><td>${ports}</td><td class="pod" title="${escapeHtml(f.pod ?? '')}">${escapeHtml(f.pod ?? '—')}</td>`
     + `<td class="st st-${f.status.toLowerCase()}" title="${escapeHtml(f.reason ?? '')}">${f.status}${f.reason ? `<span class="reason">${escapeHtml(f.reason.length > 40 ? `${f.reason.slice(0, 39)}…` : f.reason)}</span>` : ''}</td>`
-    + `<td class="num">${bytes(m?.bytesIn ?? 0)}</td><td class="num">${bytes(m?.bytesOut ?? 0)}</td>`
-    + `<td class="num">${rate((m?.rateIn ?? 0) + (m?.rateOut ?? 0))}</td><td>${sparkline(m?.historyIn ?? [], m?.historyOut ?? [])}</td>`
-    + `<td class="num">${m?.openConnections ?? 0}</td>`;
+    + '<td class="num"></td><td class="num"></td><td class="num"></td><td></td><td class="num"></td>';
 }
 
-const rows = new Map<string, HTMLTableRowElement>();
+function makeRow(id: string): Row {
+  const tr = document.createElement('tr');
+  tr.dataset.id = id;
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'spark');
+  svg.setAttribute('width', '80');
+  svg.setAttribute('height', '18');
+  svg.setAttribute('viewBox', '0 0 80 18');
+  const line = document.createElementNS(SVG, 'polyline');
+  line.setAttribute('fill', 'none');
+  line.setAttribute('stroke', 'currentColor');
+  line.setAttribute('stroke-width', '1.2');
+  svg.appendChild(line);
+  return { tr, cells: [], line, staticKey: '' };
+}
+
+function setText(cell: HTMLTableCellElement | undefined, text: string): void {
+  if (cell && cell.textContent !== text) cell.textContent = text;
+}
+
+function updateRow(row: Row, f: ForwardInfo): void {
+  const key = staticCells(f);
+  if (row.staticKey !== key) {
+    row.tr.innerHTML = key;
+    row.staticKey = key;
+    row.cells = [...row.tr.cells];
+    row.cells[8]?.appendChild(row.line.ownerSVGElement ?? row.line);
+  }
+  const m = metrics.get(f.id);
+  setText(row.cells[5], bytes(m?.bytesIn ?? 0));
+  setText(row.cells[6], bytes(m?.bytesOut ?? 0));
+  setText(row.cells[7], rate((m?.rateIn ?? 0) + (m?.rateOut ?? 0)));
+  setText(row.cells[9], String(m?.openConnections ?? 0));
+  const points = sparklinePoints(m?.historyIn ?? [], m?.historyOut ?? []);
+  if (row.line.getAttribute('points') !== points) row.line.setAttribute('points', points);
+}
 
 function renderForwards(): void {
   const body = $<HTMLTableSectionElement>('forwards-body');
   const ids = [...forwards.keys()].sort();
   for (const [id, row] of rows) {
     if (!forwards.has(id)) {
-      row.remove();
+      row.tr.remove();
       rows.delete(id);
     }
   }
@@ -60,19 +103,14 @@ function renderForwards(): void {
     const f = forwards.get(id);
     if (!f) continue;
     let row = rows.get(id);
-    const html = forwardRow(f);
     if (!row) {
-      row = document.createElement('tr');
-      row.dataset.id = id;
+      row = makeRow(id);
       rows.set(id, row);
     }
-    if (row.dataset.html !== html) {
-      row.innerHTML = html;
-      row.dataset.html = html;
-    }
+    updateRow(row, f);
     const expected: ChildNode | null = previous ? previous.nextSibling : body.firstChild;
-    if (expected !== row) body.insertBefore(row, expected);
-    previous = row;
+    if (expected !== row.tr) body.insertBefore(row.tr, expected);
+    previous = row.tr;
   }
   $('forward-count').textContent = String(ids.length);
   $('empty-forwards').hidden = ids.length > 0;
