@@ -126,10 +126,11 @@ describe('UI end to end: code-server + Chromium', { timeout: 300_000 }, () => {
     assert.match(row, /GET/);
     assert.match(row, /404/);
     await frame.locator('#tab-forwards').click();
-    const webRow = frame.locator('#forwards-body tr', { hasText: 'web' }).first();
-    await page.waitForFunction(() => true);
-    await webRow.waitFor();
-    assert.match(await webRow.innerText(), /\d+(\.\d)? (B|KB)/);
+    // Metrics are sampled once a second: wait until web's "In" cell shows the bytes just moved.
+    const webRow = frame.locator('#forwards-body tr', { hasText: 'web.demo' }).first();
+    await webRow.locator('td:nth-child(6)').filter({ hasNotText: /^0 B$/ }).waitFor({ timeout: 15_000 });
+    assert.match(await webRow.locator('td:nth-child(6)').innerText(), /^[1-9]\d*(\.\d)? (B|KB)$/);
+    assert.match(await webRow.locator('td:nth-child(7)').innerText(), /^[1-9]\d*(\.\d)? (B|KB)$/);
     await shot('06-traffic');
   });
 });

@@ -71,6 +71,7 @@ export async function startVsCode(options: SessionOptions): Promise<VsCodeSessio
   fs.writeFileSync(path.join(dirs.user!, 'User', 'settings.json'), JSON.stringify({
     'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'security.workspace.trust.enabled': options.trust === false,
     'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'chat.disableAIFeatures': true,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
   }));
   const workspace = dirs.workspace!;
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });

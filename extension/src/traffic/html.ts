@@ -36,7 +36,7 @@ export function panelHtml(cspSource: string, scriptUri: string, nonce: string): 
   <vscode-panel-tab id="tab-http">HTTP <vscode-badge id="http-count">0</vscode-badge></vscode-panel-tab>
   <vscode-panel-tab id="tab-events">EVENTS</vscode-panel-tab>
   <vscode-panel-view id="view-forwards">
-    <div>
+    <div style="width:100%; overflow-x:auto">
       <table aria-label="Forwards">
         <thead><tr><th>Service</th><th>IP</th><th>Ports</th><th>Pod</th><th>State</th><th>In</th><th>Out</th><th>Rate</th><th>Last 60 s</th><th>Conns</th></tr></thead>
         <tbody id="forwards-body"></tbody>
