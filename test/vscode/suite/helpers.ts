@@ -2,21 +2,11 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { KubeForwardApi } from '../../../extension/src/api';
 import * as http from 'node:http';
+import { waitFor } from '../../cluster/wait';
 
-/** Polls until `check` returns a value, or fails with what was last seen. */
-export async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls until `check` returns a value (the cluster tooling's waitFor, 100 ms apart). */
+export function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  return waitFor(what, check, timeoutMs, 100);
 }
 
 export function get(url: string): Promise<{ status: number; body: string }> {
