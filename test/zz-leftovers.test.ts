@@ -16,7 +16,7 @@ describe('nothing left behind', () => {
     assert.deepEqual(mine, []);
   });
 
-  it('the unprivileged test user was removed', () => {
-    assert.notEqual(spawnSync('id', ['-u', 'kf-launcher-test']).status, 0);
+  it('the unprivileged test users were removed', () => {
+    for (const user of ['kf-launcher-test', 'kf-privilege-test']) assert.notEqual(spawnSync('id', ['-u', user]).status, 0, user);
   });
 });

@@ -62,7 +62,10 @@ export class ServiceForward {
         try {
           ip = this.env.allocateIp(id, this.context, this.namespace);
         } catch (error) {
-          this.env.unit.event('error', messageOf(error), codeOf(error), id);
+          // Reported once: a re-sync that fails the same way changes nothing worth saying.
+          if (this.summary?.status !== 'Failed' || this.summary.reason !== messageOf(error)) {
+            this.env.unit.event('error', messageOf(error), codeOf(error), id);
+          }
           return this.setSummary('Failed', messageOf(error), ports);
         }
         unit = new UnitForward(id, this.id, { context: this.context, namespace: this.namespace, service: this.name, kind: 'service', headless },

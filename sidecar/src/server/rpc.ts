@@ -5,7 +5,7 @@ import type { Engine } from '../engine/engine';
 import { KubeForwardError, codeOf, messageOf } from '../errors';
 import { KeyedThrottle, Throttle } from '../metrics';
 import * as P from '../protocol/methods';
-import type { EngineEvent, ForwardInfo, HttpRecord } from '../protocol/types';
+import type { EngineEvent, ForwardInfo, ForwardMetrics, HttpRecord } from '../protocol/types';
 import { MessageSizeCap } from './cap';
 import { version } from '../version';
 
@@ -64,9 +64,12 @@ export function serveRpc(engine: Engine, input: Readable, output: Writable, opti
   const connection = createMessageConnection(new StreamMessageReader(input.pipe(cap)), new StreamMessageWriter(output));
   const interval = options.notifyIntervalMs ?? 100;
   let exiting = false;
+  const detach: (() => void)[] = [];
   const exit = (code: number) => {
     if (exiting) return;
     exiting = true;
+    // Nothing may be sent on a connection that is gone: unhook from the engine first.
+    for (const undo of detach) undo();
     void engine.shutdown().finally(() => {
       connection.dispose();
       options.onExit(code);
@@ -126,14 +129,29 @@ export function serveRpc(engine: Engine, input: Readable, output: Writable, opti
     void connection.sendNotification(P.Events.type, { events: list });
     for (const e of list) void connection.sendNotification(P.Log.type, { level: e.level, message: e.message, time: e.time });
   }, { intervalMs: 250, maxItems: 500 });
-  engine.on('forwards', (changed, removed) => {
+  const onForwards = (changed: ForwardInfo[], removed: string[]) => {
     for (const f of changed) forwards.push(f.id, f);
     for (const id of removed) forwards.push(id, null);
+  };
+  const onNamespaces = () => forwards.push('\0namespaces', null);
+  const onMetrics = (metrics: ForwardMetrics[]) => void connection.sendNotification(P.Metrics.type, { metrics });
+  const onHttp = (record: HttpRecord) => http.push(record);
+  const onEvent = (event: EngineEvent) => events.push(event);
+  engine.on('forwards', onForwards);
+  engine.on('namespaces', onNamespaces);
+  engine.on('metrics', onMetrics);
+  engine.on('http', onHttp);
+  engine.on('event', onEvent);
+  detach.push(() => {
+    engine.off('forwards', onForwards);
+    engine.off('namespaces', onNamespaces);
+    engine.off('metrics', onMetrics);
+    engine.off('http', onHttp);
+    engine.off('event', onEvent);
+    forwards.dispose();
+    http.dispose();
+    events.dispose();
   });
-  engine.on('namespaces', () => forwards.push('\0namespaces', null));
-  engine.on('metrics', (metrics) => void connection.sendNotification(P.Metrics.type, { metrics }));
-  engine.on('http', (record) => http.push(record));
-  engine.on('event', (event) => events.push(event));
 
   connection.onClose(() => exit(0));
   connection.listen();
