@@ -6,6 +6,11 @@ KF_CACHE=${KUBE_FORWARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-forward}
 KF_NODE_VERSION=24.21.0
 export KF_ROOT KF_CACHE
 
+# When started by `npm test` on the machine's Node, npm exports its own user agent (naming that
+# Node); npm run inside would inherit it as config, and install scripts that check the Node
+# version from it (code-server's) would see the wrong one.
+unset npm_config_user_agent
+
 kf_log() { printf '\033[1m[kube-forward]\033[0m %s\n' "$*" >&2; }
 
 kf_node24() {
