@@ -15,7 +15,10 @@ export function activate(extension: vscode.ExtensionContext): KubeForwardApi {
   context = ctx;
   extension.subscriptions.push(ctx, ...registerCommands(ctx),
     vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, {
-      deserializeWebviewPanel: async (panel) => ctx.traffic.revive(panel),
+      deserializeWebviewPanel: async (panel) => {
+        ctx.traffic.revive(panel);
+        void ctx.ensureStarted('the traffic panel was restored').catch(() => undefined);
+      },
     }));
   const ready = ctx.startIfWorkspaceWantsIt().catch((error: unknown) => {
     ctx.output.error(`starting the workspace forwards failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -133,4 +133,15 @@ describe('UI end to end: code-server + Chromium', { timeout: 300_000 }, () => {
     assert.match(await webRow.locator('td:nth-child(7)').innerText(), /^[1-9]\d*(\.\d)? (B|KB)$/);
     await shot('06-traffic');
   });
+
+  it('restores the traffic panel after a window reload', async () => {
+    await palette('Developer: Reload Window');
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const frame = traffic();
+    // The serializer brought the panel back, and it started a sidecar to show (forwards made by
+    // hand ended with the old extension host; autoStart ones would come back).
+    await frame.locator('#tab-forwards').waitFor({ timeout: 60_000 });
+    await frame.locator('#sidecar', { hasText: 'running' }).waitFor({ timeout: 60_000 });
+    await shot('07-after-reload');
+  });
 });
