@@ -16,7 +16,8 @@ export function attachOutput(engine: Engine, out: LiveOutput, verbose: boolean):
   let drawnLines = 0;
   const draw = () => {
     timer = undefined;
-    const lines = renderTable(engine.forwards(), out.columns ?? 160);
+    // A pseudo-terminal may report 0 columns: fall back to a sensible width.
+    const lines = renderTable(engine.forwards(), out.columns && out.columns >= 40 ? out.columns : 160);
     const clear = drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[J` : '';
     out.write(`${clear}${lines.join('\n')}\n`);
     drawnLines = lines.length;

@@ -85,6 +85,21 @@ export class UnitForward implements ForwardSource {
   async start(): Promise<void> {
     await this.bind();
     this.settle();
+    // Health check on an interval (nanoporter): the pod is re-checked against the watch cache even
+    // when no connection arrives, so an idle forward's state and pod stay true; after a failure
+    // the backoff probes take over.
+    this.healthTimer = setInterval(() => this.healthCheck(), UnitForward.healthIntervalMs);
+    this.healthTimer.unref();
+  }
+
+  /** How often idle forwards re-check their pod (ms). */
+  static healthIntervalMs = 10_000;
+  private healthTimer: NodeJS.Timeout | undefined;
+
+  private healthCheck(): void {
+    if (this.stopped || this.retryTimer || !this.recheck) return;
+    const fresh = this.recheck(this.pod);
+    if (fresh !== this.pod) this.setPod(fresh, fresh ? undefined : 'the pod is gone and no other is ready');
   }
 
   private async bind(): Promise<void> {
@@ -208,6 +223,7 @@ export class UnitForward implements ForwardSource {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.healthTimer);
     await this.closeListeners();
     this.status = 'Stopped';
     this.reason = reason;

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { repoRoot } from '../../cluster/paths';
+import { kubectl } from '../../cluster/kubectl';
+import { requireState } from '../../cluster/state';
+import { startProcess } from '../../helpers/process';
+import { tempHosts } from '../../helpers/sidecar';
+
+describe('the CLI on a terminal', () => {
+  it('draws a live table (service, IP, names, ports, pod, status) instead of change lines', { timeout: 60_000 }, async () => {
+    const state = requireState();
+    const hosts = tempHosts();
+    const command = [process.execPath, path.join(repoRoot, 'dist', 'sidecar.js'), 'svc', '-n', 'demo', '-x', 'admin',
+      '-c', state.kubeconfig, '--hosts-path', hosts.path].map((a) => `'${a}'`).join(' ');
+    // util-linux `script` gives the sidecar a real pseudo-terminal.
+    const tty = startProcess('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, COLUMNS: '200', LINES: '50' } });
+    try {
+      await tty.waitFor(/SERVICE\s+IP\s+NAMES\s+PORTS\s+POD\s+STATUS/, 30_000);
+      const first = await tty.waitFor(/web\.demo\s+127\.1\.27\.\d+\s+web web\.demo\S*.*\s80\s+(web-\S+)\s+Active/, 30_000);
+      // A change (the serving pod deleted) redraws the table in place: cursor up, clear, table.
+      await kubectl(['delete', 'pod', first[1] ?? '', '-n', 'demo', '--wait=false'], { context: 'admin' });
+      await tty.waitFor(/\x1b\[\d+A\x1b\[JSERVICE/, 30_000);
+      assert.doesNotMatch(tty.output(), /^ACTIVE {7}/m, 'no plain change lines on a terminal');
+    } finally {
+      tty.child.kill('SIGINT');
+      await tty.stop();
+      assert.deepEqual(hosts.bytes(), hosts.original);
+      hosts.remove();
+    }
+  });
+});
