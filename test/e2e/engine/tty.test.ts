@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../cluster/paths';
 import { kubectl } from '../../cluster/kubectl';
 import { requireState } from '../../cluster/state';
+import { waitFor } from '../../cluster/wait';
 import { startProcess } from '../../helpers/process';
 import { tempHosts } from '../../helpers/sidecar';
 
@@ -25,7 +27,9 @@ describe('the CLI on a terminal', () => {
     } finally {
       tty.child.kill('SIGINT');
       await tty.stop();
-      assert.deepEqual(hosts.bytes(), hosts.original);
+      // The sidecar gets SIGHUP when the terminal goes away and cleans up by itself.
+      await waitFor('the hosts file restored by the sidecar on SIGHUP', () => hosts.bytes().equals(hosts.original), 15_000);
+      await waitFor('the sidecar gone', () => !spawnSync('pgrep', ['-f', hosts.path]).stdout.toString().trim(), 15_000);
       hosts.remove();
     }
   });
