@@ -45,7 +45,7 @@ export interface PortListenerOptions {
    * options, once a connection on this port opened with an HTTP/1.x request line.
    */
   pool?: PoolOptions | false | 'http';
-  tunnel?: TunnelOptions & Pick<OpenTunnelOptions, 'reuseAgent' | 'randomMask'>;
+  tunnel?: TunnelOptions & Pick<OpenTunnelOptions, 'reuseAgent' | 'randomMask' | 'shareSecureContext'>;
   pipe?: PipeOptions;
 }
 

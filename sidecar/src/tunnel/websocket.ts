@@ -3,6 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { KubeForwardError, messageOf } from '../errors';
 import { PORT_FORWARD_PROTOCOL } from './channels';
+import { sharedSecureContext } from './secureContext';
 import type { FailureContext } from './failures';
 import { Tunnel, type TunnelOptions, type TunnelTarget } from './tunnel';
 
@@ -20,6 +21,8 @@ export interface OpenTunnelOptions extends TunnelTarget, TunnelOptions {
    * all-zero key lets `ws` write the payload as is instead of XOR-ing every byte into a copy.
    */
   randomMask?: boolean;
+  /** Reuse one parsed TLS context per kubeconfig (default); false: parse per tunnel (measurements). */
+  shareSecureContext?: boolean;
 }
 
 /** Where the tunnel's messages point (server URL and target). */
@@ -89,11 +92,12 @@ export async function openTunnel(kc: KubeConfig, options: OpenTunnelOptions): Pr
   const plainHttp = cluster.server.startsWith('http:');
   const ws = new WebSocket(portForwardUrl(cluster.server, options), [PORT_FORWARD_PROTOCOL], {
     ...tls,
+    ...(plainHttp || options.shareSecureContext === false ? {} : { secureContext: sharedSecureContext(view, tls) }),
     ...(options.reuseAgent === false ? {} : { agent }),
     perMessageDeflate: false,
     followRedirects: false,
     skipUTF8Validation: true,
-    // The kubelet frames whatever the backend writes (32 KiB reads); this only stops a broken peer.
+    // The kubelet frames whatever one backend write holds; this only stops a broken peer.
     maxPayload: 16 * 1024 * 1024,
     ...((options.randomMask ?? plainHttp) ? {} : { generateMask: zeroMask }),
   });
