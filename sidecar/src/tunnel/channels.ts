@@ -5,7 +5,8 @@
  * Every WebSocket message starts with one channel byte. For the i-th requested port, channel 2i
  * carries data both ways and channel 2i+1 carries error text from the kubelet. The first bytes
  * the kubelet writes on each of its channels are the port as uint16 little-endian; they are not
- * payload and must be stripped on every new WebSocket.
+ * payload and must be stripped on every new WebSocket. (Outgoing, the channel byte travels in the
+ * frame header's buffer: see WsConnection.send.)
  */
 
 export const PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io';
@@ -26,20 +27,6 @@ export function encodePort(port: number): Buffer {
   const b = Buffer.allocUnsafe(PORT_PREFIX_BYTES);
   b.writeUInt16LE(port, 0);
   return b;
-}
-
-/**
- * One client-to-server message: the channel byte, then `chunk`.
- *
- * This costs one copy of the chunk. It is the only copy on the upload path: the WebSocket is
- * opened with an all-zero mask (see websocket.ts), with which `ws` writes the frame header and
- * this buffer as they are instead of masking them into a third buffer.
- */
-export function frame(channel: number, chunk: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(chunk.length + 1);
-  out[0] = channel;
-  out.set(chunk, 1);
-  return out;
 }
 
 /**

@@ -1,8 +1,8 @@
-import type { ClientRequest, IncomingMessage } from 'node:http';
-import type WebSocket from 'ws';
+import type { Socket } from 'node:net';
 import { KubeForwardError } from '../errors';
-import { dataChannel, errorChannel, frame, PrefixStripper } from './channels';
-import { brokenTunnel, connectFailure, deadTunnel, handshakeFailure, remoteFailure, type FailureContext } from './failures';
+import { dataChannel, errorChannel, PrefixStripper } from './channels';
+import { brokenTunnel, deadTunnel, remoteFailure, type FailureContext } from './failures';
+import { WsConnection } from './wsconnection';
 
 /** Where a tunnel goes. `context` names the kubeconfig context (default: the current one). */
 export interface TunnelTarget {
@@ -32,15 +32,14 @@ export interface TunnelOptions {
 }
 
 const MAX_ERROR_TEXT = 4096;
-const MAX_ERROR_BODY = 64 * 1024;
 const DATA = dataChannel(0);
 const ERROR = errorChannel(0);
 
 /**
- * One open port-forward WebSocket to one pod port. Built around a WebSocket that is still
- * connecting; `ready` settles once the upgrade succeeded and both port prefixes arrived (or with
- * an actionable KubeForwardError). Bytes that arrive before a sink is attached (a pooled spare
- * whose backend speaks first) are held, up to a bound, and handed over on attach.
+ * One port-forward WebSocket to one pod port, built on a freshly upgraded socket. `ready`
+ * settles once the kubelet announced the port on both channels (or with an actionable
+ * KubeForwardError). Bytes that arrive before a sink is attached (a pooled spare whose backend
+ * speaks first) are held, up to a bound, and handed over on attach.
  */
 export class Tunnel {
   readonly ready: Promise<this>;
@@ -49,31 +48,28 @@ export class Tunnel {
   private resolveReady!: (t: this) => void;
   private rejectReady!: (e: KubeForwardError) => void;
   private settled = false;
+  private failure: KubeForwardError | undefined;
+  private readonly conn: WsConnection;
   private readonly stripper = new PrefixStripper(2);
+  private channel = -1;
   private sink: TunnelSink | undefined;
   private held: Buffer[] = [];
   private heldBytes = 0;
   private pausedBySink = false;
   private pausedByHold = false;
   private errorText = '';
-  private brokenReason: string | undefined;
-  private failure: KubeForwardError | undefined;
   private closedLocally = false;
   private ended = false;
   private endError: KubeForwardError | undefined;
   private alive = true;
   private pingTimer: NodeJS.Timeout | undefined;
   private openTimer: NodeJS.Timeout | undefined;
-  private closeTimer: NodeJS.Timeout | undefined;
   private readonly pingIntervalMs: number;
-  private readonly closeTimeoutMs: number;
   private readonly maxUnattached: number;
-  private readonly sendDone: (error?: Error) => void;
 
-  constructor(private readonly ws: WebSocket, readonly target: TunnelTarget, private readonly where: FailureContext,
-    options: TunnelOptions = {}, signal?: AbortSignal) {
+  constructor(socket: Socket, head: Buffer, readonly target: TunnelTarget, private readonly where: FailureContext,
+    options: TunnelOptions & { randomMask?: boolean } = {}, signal?: AbortSignal) {
     this.pingIntervalMs = options.pingIntervalMs ?? 30_000;
-    this.closeTimeoutMs = options.closeTimeoutMs ?? 2000;
     this.maxUnattached = options.maxUnattachedBytes ?? 256 * 1024;
     this.ready = new Promise<this>((resolve, reject) => {
       this.resolveReady = resolve;
@@ -81,34 +77,33 @@ export class Tunnel {
     });
     // Nobody may be awaiting `ready` when it fails late (a pooled spare); never an unhandled rejection.
     this.ready.catch(() => undefined);
-    this.sendDone = () => undefined;
-    ws.binaryType = 'nodebuffer';
-    ws.on('message', this.onMessage);
-    ws.on('close', this.onClose);
-    ws.on('error', this.onError);
-    ws.on('pong', this.onPong);
-    ws.on('unexpected-response', this.onUnexpectedResponse);
+    this.conn = new WsConnection(socket, head, {
+      data: (chunk, start) => this.onData(chunk, start),
+      pong: () => (this.alive = true),
+      closed: (code, error) => this.onClosed(code, error),
+    }, { ...(options.randomMask ? { randomMask: true } : {}), closeTimeoutMs: options.closeTimeoutMs ?? 2000 });
     const openTimeoutMs = options.openTimeoutMs ?? 15_000;
     this.openTimer = setTimeout(() => this.fail(new KubeForwardError('API_UNREACHABLE',
-      `port-forward to pod ${where.namespace}/${where.pod}: no answer from ${where.server} within ${openTimeoutMs} ms`)), openTimeoutMs);
+      `port-forward to pod ${where.namespace}/${where.pod}: the kubelet did not start the port-forward within ${openTimeoutMs} ms`)), openTimeoutMs);
     if (signal) {
       const onAbort = () => this.fail(new KubeForwardError('ABORTED', `port-forward to pod ${where.namespace}/${where.pod} was cancelled`));
       if (signal.aborted) onAbort();
       else {
         signal.addEventListener('abort', onAbort, { once: true });
-        void this.ready.then(() => signal.removeEventListener('abort', onAbort), () => signal.removeEventListener('abort', onAbort));
+        const off = () => signal.removeEventListener('abort', onAbort);
+        void this.ready.then(off, off);
       }
     }
   }
 
   /** Still open: ready, no close started by either side, no error reported by the kubelet. */
   get isOpen(): boolean {
-    return this.settled && !this.failure && !this.ended && !this.closedLocally && !this.errorText && this.ws.readyState === this.ws.OPEN;
+    return this.settled && !this.failure && !this.ended && !this.closedLocally && !this.errorText && this.conn.open;
   }
 
   /** Bytes handed to the WebSocket and not yet written to the kernel. */
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.conn.bufferedAmount;
   }
 
   /** Bytes received but not yet taken by a sink (pooled spares only). */
@@ -117,19 +112,19 @@ export class Tunnel {
   }
 
   /** Client → pod bytes; `done` runs once they reached the kernel (or failed). */
-  send(chunk: Uint8Array, done: (error?: Error) => void = this.sendDone): void {
-    this.ws.send(frame(DATA, chunk), done);
+  send(chunk: Uint8Array, done?: (error?: Error | null) => void): void {
+    this.conn.send(DATA, chunk, done);
   }
 
   /** Stops reading from the API server (the local side cannot take more now). */
   pause(): void {
     this.pausedBySink = true;
-    this.ws.pause();
+    this.conn.pause();
   }
 
   resume(): void {
     this.pausedBySink = false;
-    if (!this.pausedByHold) this.ws.resume();
+    if (!this.pausedByHold) this.conn.resume();
   }
 
   get paused(): boolean {
@@ -146,7 +141,7 @@ export class Tunnel {
     for (const b of held) sink.data(b);
     if (this.pausedByHold) {
       this.pausedByHold = false;
-      if (!this.pausedBySink) this.ws.resume();
+      if (!this.pausedBySink) this.conn.resume();
     }
     if (this.ended) sink.closed(this.endError);
   }
@@ -155,43 +150,42 @@ export class Tunnel {
   close(): void {
     if (this.ended || this.closedLocally) return;
     this.closedLocally = true;
-    if (this.ws.readyState !== this.ws.OPEN) return this.ws.terminate();
-    this.ws.close(1000);
-    this.closeTimer = setTimeout(() => this.ws.terminate(), this.closeTimeoutMs);
-    this.closeTimer.unref();
+    this.conn.close(1000);
   }
 
   /** Cuts the connection now. */
   destroy(): void {
     if (this.ended) return;
     this.closedLocally = true;
-    this.ws.terminate();
+    this.conn.destroy();
   }
 
   private fail(error: KubeForwardError): void {
     if (this.settled || this.failure) return;
     this.failure = error;
     this.rejectReady(error);
-    this.ws.terminate();
+    this.conn.destroy();
   }
 
-  private onMessage = (data: WebSocket.RawData): void => {
+  private onData(chunk: Buffer, start: boolean): void {
     this.alive = true;
-    if (!Buffer.isBuffer(data) || data.length < 2) return;
-    const channel = data[0];
-    let payload = data.subarray(1);
-    if (!this.settled) {
-      payload = this.stripper.strip(channel!, payload);
-      this.checkReady();
-      if (payload.length === 0) return;
+    let payload = chunk;
+    if (start) {
+      this.channel = chunk[0]!;
+      payload = chunk.subarray(1);
     }
-    if (channel === DATA) {
+    if (!this.settled) {
+      payload = this.stripper.strip(this.channel, payload);
+      this.checkReady();
+    }
+    if (payload.length === 0) return;
+    if (this.channel === DATA) {
       if (this.sink) this.sink.data(payload);
       else this.hold(payload);
-    } else if (channel === ERROR) {
+    } else if (this.channel === ERROR) {
       if (this.errorText.length < MAX_ERROR_TEXT) this.errorText += payload.toString('utf8').slice(0, MAX_ERROR_TEXT - this.errorText.length);
     }
-  };
+  }
 
   private checkReady(): void {
     if (!this.stripper.complete || this.settled || this.failure) return;
@@ -214,7 +208,7 @@ export class Tunnel {
     this.heldBytes += payload.length;
     if (this.heldBytes >= this.maxUnattached && !this.pausedByHold) {
       this.pausedByHold = true;
-      this.ws.pause();
+      this.conn.pause();
     }
   }
 
@@ -224,55 +218,29 @@ export class Tunnel {
    * neither is a dead peer.
    */
   private heartbeat = (): void => {
-    if (!this.alive && !this.paused && this.ws.bufferedAmount === 0) {
-      this.brokenReason = 'ping timeout';
+    if (!this.alive && !this.paused && this.conn.bufferedAmount === 0) {
       this.endError = deadTunnel(this.pingIntervalMs, this.where);
-      this.ws.terminate();
+      this.conn.destroy();
       return;
     }
     this.alive = false;
-    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+    this.conn.ping();
   };
 
-  private onPong = (): void => {
-    this.alive = true;
-  };
-
-  private onError = (error: Error): void => {
-    if (!this.settled) this.fail(connectFailure(error, this.where));
-    else this.brokenReason ??= error.message;
-  };
-
-  private onUnexpectedResponse = (request: ClientRequest, response: IncomingMessage): void => {
-    const status = response.statusCode ?? 0;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = () => {
-      this.fail(handshakeFailure(status, Buffer.concat(chunks).toString('utf8'), this.where));
-      request.destroy();
-    };
-    response.on('data', (chunk: Buffer) => {
-      if (size < MAX_ERROR_BODY) chunks.push(chunk);
-      size += chunk.length;
-    });
-    response.on('end', finish);
-    response.on('error', finish);
-  };
-
-  private onClose = (code: number): void => {
+  private onClosed(code: number, error: Error | undefined): void {
     this.ended = true;
     clearInterval(this.pingTimer);
     clearTimeout(this.openTimer);
-    clearTimeout(this.closeTimer);
     if (!this.settled) {
-      this.fail(this.errorText ? remoteFailure(this.errorText, this.where)
-        : connectFailure(new Error(this.brokenReason ?? `closed (${code}) before the port-forward started`), this.where));
+      const reason = this.errorText ? remoteFailure(this.errorText, this.where)
+        : brokenTunnel(error?.message ?? `closed (${code}) before the port-forward started`, this.where);
+      this.fail(reason);
       return;
     }
     if (this.errorText) this.endError = remoteFailure(this.errorText, this.where);
-    else if (!this.endError && !this.closedLocally && (this.brokenReason || code === 1006)) {
-      this.endError = brokenTunnel(this.brokenReason ?? 'connection lost', this.where);
+    else if (!this.endError && !this.closedLocally && (error || code === 1006)) {
+      this.endError = brokenTunnel(error?.message ?? 'connection lost', this.where);
     }
     this.sink?.closed(this.endError);
-  };
+  }
 }

@@ -1,11 +1,13 @@
 import type { Agent } from 'node:http';
+import type { RequestOptions } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
-import WebSocket from 'ws';
 import { KubeForwardError, messageOf } from '../errors';
 import { PORT_FORWARD_PROTOCOL } from './channels';
+import { connectFailure, handshakeFailure, type FailureContext } from './failures';
 import { sharedSecureContext } from './secureContext';
-import type { FailureContext } from './failures';
 import { Tunnel, type TunnelOptions, type TunnelTarget } from './tunnel';
+import { upgrade, UpgradeRejected, type Upgraded } from './wsconnect';
 
 export interface OpenTunnelOptions extends TunnelTarget, TunnelOptions {
   signal?: AbortSignal;
@@ -15,11 +17,7 @@ export interface OpenTunnelOptions extends TunnelTarget, TunnelOptions {
    * sessions for resumption. false: a plain TLS connection per tunnel (for measurements).
    */
   reuseAgent?: boolean;
-  /**
-   * Mask client frames with random keys as RFC 6455 asks. Default: only on plain-HTTP servers.
-   * Masking guards caching intermediaries that parse the stream; inside TLS none can, and an
-   * all-zero key lets `ws` write the payload as is instead of XOR-ing every byte into a copy.
-   */
+  /** Mask client frames with random keys as RFC 6455 asks. Default: only on plain-HTTP servers. */
   randomMask?: boolean;
   /** Reuse one parsed TLS context per kubeconfig (default); false: parse per tunnel (measurements). */
   shareSecureContext?: boolean;
@@ -65,10 +63,6 @@ export function portForwardUrl(server: string, t: TunnelTarget): string {
   return `${base}/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/portforward?ports=${t.port}`;
 }
 
-function zeroMask(mask: Buffer): void {
-  mask.fill(0);
-}
-
 /**
  * Opens a port-forward tunnel to one pod port. Resolves once the WebSocket is open and the
  * kubelet announced the port on both channels; rejects with a KubeForwardError: RBAC_DENIED (403,
@@ -81,25 +75,46 @@ export async function openTunnel(kc: KubeConfig, options: OpenTunnelOptions): Pr
   const where = failureContext(view, options);
   const cluster = view.getCurrentCluster();
   if (!cluster) throw new KubeForwardError('KUBECONFIG_INVALID', `the kubeconfig's context "${view.getCurrentContext()}" names no cluster`);
-  const https: WebSocket.ClientOptions & { agent?: Agent } = {};
+  const cancelled = () => new KubeForwardError('ABORTED', `port-forward to pod ${options.namespace}/${options.pod} was cancelled`);
+  const request: RequestOptions & SecureContextOptions & { agent?: Agent } = {};
   try {
-    await view.applyToHTTPSOptions(https);
+    await view.applyToHTTPSOptions(request);
   } catch (error) {
     throw new KubeForwardError('UNAUTHORIZED', `port-forward to pod ${options.namespace}/${options.pod}: getting credentials for ${cluster.server} failed: ${messageOf(error)}`);
   }
-  if (options.signal?.aborted) throw new KubeForwardError('ABORTED', `port-forward to pod ${options.namespace}/${options.pod} was cancelled`);
-  const { agent, ...tls } = https;
+  if (options.signal?.aborted) throw cancelled();
   const plainHttp = cluster.server.startsWith('http:');
-  const ws = new WebSocket(portForwardUrl(cluster.server, options), [PORT_FORWARD_PROTOCOL], {
-    ...tls,
-    ...(plainHttp || options.shareSecureContext === false ? {} : { secureContext: sharedSecureContext(view, tls) }),
-    ...(options.reuseAgent === false ? {} : { agent }),
-    perMessageDeflate: false,
-    followRedirects: false,
-    skipUTF8Validation: true,
-    // The kubelet frames whatever one backend write holds; this only stops a broken peer.
-    maxPayload: 16 * 1024 * 1024,
-    ...((options.randomMask ?? plainHttp) ? {} : { generateMask: zeroMask }),
-  });
-  return new Tunnel(ws, options, where, options, options.signal).ready;
+  const { agent, ...tls } = request;
+  const openTimeoutMs = options.openTimeoutMs ?? 15_000;
+  const started = performance.now();
+  const aborter = new AbortController();
+  const timer = setTimeout(() => aborter.abort(), openTimeoutMs);
+  const onAbort = () => aborter.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let upgraded: Upgraded;
+  try {
+    upgraded = await upgrade(portForwardUrl(cluster.server, options), PORT_FORWARD_PROTOCOL, {
+      ...tls,
+      ...(plainHttp || options.shareSecureContext === false ? {} : { secureContext: sharedSecureContext(view, tls) }),
+      ...(options.reuseAgent === false || !agent ? {} : { agent }),
+      signal: aborter.signal,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw cancelled();
+    if (aborter.signal.aborted) throw new KubeForwardError('API_UNREACHABLE', `port-forward to pod ${options.namespace}/${options.pod}: no answer from ${cluster.server} within ${openTimeoutMs} ms`);
+    if (error instanceof UpgradeRejected) throw handshakeFailure(error.status, error.body, where);
+    throw connectFailure(error, where);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  const remaining = Math.max(1, openTimeoutMs - (performance.now() - started));
+  const tunnel = new Tunnel(upgraded.socket, upgraded.head, options, where, {
+    ...options,
+    openTimeoutMs: remaining,
+    // Masking guards caching intermediaries that parse the stream; inside TLS none can, and the
+    // all-zero key lets a chunk go out as it is instead of XOR-ed into a copy.
+    randomMask: options.randomMask ?? plainHttp,
+  }, options.signal);
+  return tunnel.ready;
 }

@@ -221,7 +221,7 @@ async function main(): Promise<void> {
     await throughput('echo', rounds, [
       ours('zero mask', { resolve: toDb }),
       ours('random mask', { resolve: toDb, tunnel: { randomMask: true } }),
-      ours('zero mask, ws high 4M', { resolve: toDb, pipe: { highWaterMark: 4 * MB, lowWaterMark: MB } }),
+      ours('zero mask, backlog 4M', { resolve: toDb, pipe: { highWaterMark: 4 * MB, lowWaterMark: MB } }),
       ...(withKubectl ? [kubectlContender(db, 5432)] : []),
     ]);
   }

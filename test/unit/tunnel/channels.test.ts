@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dataChannel, encodePort, errorChannel, frame, PrefixStripper } from '../../../sidecar/src/tunnel/channels';
+import { dataChannel, encodePort, errorChannel, PrefixStripper } from '../../../sidecar/src/tunnel/channels';
 
 describe('port-forward channels', () => {
   it('numbers data and error channels per port', () => {
@@ -10,15 +10,6 @@ describe('port-forward channels', () => {
   it('encodes the port prefix as uint16 little-endian', () => {
     assert.deepEqual([...encodePort(5432)], [0x38, 0x15]);
     assert.deepEqual([...encodePort(80)], [80, 0]);
-  });
-
-  it('frames a chunk behind its channel byte, as a copy', () => {
-    const chunk = Buffer.from('hello');
-    const f = frame(0, chunk);
-    assert.deepEqual([...f], [0, ...chunk]);
-    chunk[0] = 0;
-    assert.equal(f[1], 'h'.charCodeAt(0));
-    assert.deepEqual([...frame(3, Buffer.alloc(0))], [3]);
   });
 
   it('strips a prefix that arrives as a message of its own', () => {

@@ -1,0 +1,69 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Socket } from 'node:net';
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** The server answered the upgrade with an HTTP response (403, 404, …). */
+export class UpgradeRejected extends Error {
+  constructor(readonly status: number, readonly body: string) {
+    super(`HTTP ${status}`);
+  }
+}
+
+export interface Upgraded {
+  socket: Socket;
+  /** Bytes the server sent right after the 101 response (the first frames). */
+  head: Buffer;
+}
+
+export type UpgradeOptions = https.RequestOptions & { signal?: AbortSignal };
+
+/**
+ * The WebSocket opening handshake (RFC 6455 §4) over http(s).request, so whatever the kubeconfig
+ * asks of the request (CA, client certificate, headers with tokens, an agent for proxies and TLS
+ * session reuse, a shared SecureContext) applies unchanged. Resolves with the upgraded socket;
+ * rejects with UpgradeRejected for an HTTP answer, or the network error.
+ */
+export function upgrade(url: string, protocol: string, options: UpgradeOptions): Promise<Upgraded> {
+  const key = randomBytes(16).toString('base64');
+  const headers = {
+    ...(options.headers as Record<string, string> | undefined),
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': key,
+    'Sec-WebSocket-Protocol': protocol,
+  };
+  const request = (url.startsWith('https:') || url.startsWith('wss:') ? https : http).request(url.replace(/^ws/, 'http'), { ...options, method: 'GET', headers });
+  return new Promise<Upgraded>((resolve, reject) => {
+    request.on('upgrade', (response: http.IncomingMessage, socket: Socket, head: Buffer) => {
+      const accept = createHash('sha1').update(key + GUID).digest('base64');
+      const problem = response.statusCode !== 101 ? `status ${response.statusCode}`
+        : response.headers['sec-websocket-accept'] !== accept ? 'a wrong Sec-WebSocket-Accept'
+          : response.headers['sec-websocket-protocol'] !== protocol ? `subprotocol "${response.headers['sec-websocket-protocol'] ?? ''}" instead of "${protocol}"`
+            : response.headers['sec-websocket-extensions'] ? 'an extension nobody asked for'
+              : undefined;
+      if (problem) {
+        socket.destroy();
+        return reject(new Error(`invalid WebSocket upgrade: ${problem}`));
+      }
+      resolve({ socket, head });
+    });
+    request.on('response', (response: http.IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (size < MAX_ERROR_BODY) chunks.push(chunk);
+        size += chunk.length;
+      });
+      const done = () => reject(new UpgradeRejected(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+      response.on('end', done);
+      response.on('error', done);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
