@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { repoRoot } from './cluster/paths';
 
 /** Runs last: every test before it must have left no hosts entry, process or test user behind. */
 describe('nothing left behind', () => {
@@ -11,7 +13,10 @@ describe('nothing left behind', () => {
 
   it('no sidecar, code-server or Chromium started by the tests is still running', () => {
     const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n');
-    const mine = ps.filter((line) => /dist\/sidecar\.js|code-server-[\d.]+\/node_modules\/code-server|\/usr\/lib\/chromium\/chromium/.test(line)
+    // Only this checkout's sidecars (another checkout's may run at the same time on a shared
+    // machine), any code-server with this run's temp workspace, and Chromium.
+    const sidecar = path.join(repoRoot, 'dist', 'sidecar.js');
+    const mine = ps.filter((line) => (line.includes(sidecar) || /kf-vscode-|\/usr\/lib\/chromium\/chromium.*--headless/.test(line))
       && !line.includes(String(process.pid)));
     assert.deepEqual(mine, []);
   });
