@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { kubeconfigPath, repoRoot } from '../cluster/paths';
+import { waitFor } from '../cluster/wait';
 import { exchange, httpGet } from '../helpers/net';
 import { startProcess, type TestProcess } from '../helpers/process';
 
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
     await sidecar.waitFor(/ACTIVE\s+web\.demo\.admin (127\.[\d.]+):/, 60_000);
     await sidecar.waitFor(/ACTIVE\s+mysql-b\.demo\.admin/, 60_000);
     await sidecar.waitFor(/ACTIVE\s+db-2\.db\.demo\.admin/, 60_000);
+    // Names reach the hosts file in one batched write just after the forwards turn Active.
+    if (names) await waitFor('the names in /etc/hosts', () => /\sweb\.demo\s/.test(fs.readFileSync('/etc/hosts', 'utf8')), 10_000, 20);
     say(sidecar.output().trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
     say();
     say(bold('Services answering by name (through the system resolver and /etc/hosts):'));
