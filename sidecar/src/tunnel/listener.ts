@@ -111,6 +111,8 @@ export class PortListener {
     this.poolOnHttp = poolOptions === 'http';
     if (typeof poolOptions === 'object' && (poolOptions.size ?? 1) > 0) this.startPool(poolOptions);
     server.on('connection', (socket) => this.accept(socket));
+    // After binding, a server error (EMFILE on accept) must not crash the process.
+    server.on('error', (error) => this.report(codeOf(error, 'LISTEN_FAILED'), `${options.ip}:${options.port}: ${messageOf(error)}`, undefined));
   }
 
   /** Binds ip:port; rejects with PORT_IN_USE (naming the holder where the OS tells), PORT_PRIVILEGED, … */
@@ -128,8 +130,6 @@ export class PortListener {
       server.close();
       throw await bindFailure(error, options.ip, options.port);
     }
-    // After binding, a server error (EMFILE on accept) must not crash the process.
-    server.on('error', (error) => options.hooks?.onError?.(codeOf(error, 'LISTEN_FAILED'), `${options.ip}:${options.port}: ${messageOf(error)}`, undefined));
     return new PortListener(server, options);
   }
 
