@@ -164,7 +164,7 @@ describe('port listener', () => {
     await talk(l.address.port, 'GET / HTTP/1.1\r\n\r\n', /HTTP/);
     assert.equal(l.pooling, true);
     await talk(l.address.port, 'GET / HTTP/1.1\r\n\r\n', /HTTP/);
-    await until('a spare', () => (l.spareCount === 1 ? true : undefined));
+    await until('the spares', () => (l.spareCount === 2 ? true : undefined));
     assert.equal(await talk(l.address.port, 'GET /x HTTP/1.1\r\n\r\n', /x HTTP/), 'GET /x HTTP/1.1\r\n\r\n');
     assert.ok(looksLikeHttpRequest(Buffer.from('POST /a HTTP/1.1')));
     assert.ok(!looksLikeHttpRequest(Buffer.from([0x16, 3, 1, 0])));
