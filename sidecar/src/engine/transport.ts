@@ -10,6 +10,9 @@ import type { ListenRequest, Transport } from './deps';
  * connection), per-connection HTTP sniffing into the engine's HTTP log, and probes for health
  * checks after failures.
  */
+/** How long a probe waits after the handshake for the kubelet to report the pod port refused. */
+const PROBE_SETTLE_MS = 300;
+
 export function createTransport(): Transport {
   const listeners = new Set<PortListener>();
   return {
@@ -56,7 +59,14 @@ export function createTransport(): Transport {
     async probe(kc: KubeConfig, target: Target) {
       const tunnel = await openTunnel(kc, { namespace: target.namespace, pod: target.pod, port: target.podPort });
       await tunnel.ready;
+      // The port prefixes arrive before the kubelet tries the pod's port: give its "connection
+      // refused" a moment to arrive before calling the pod healthy.
+      const failure = await new Promise<Error | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), PROBE_SETTLE_MS);
+        tunnel.attach({ data: () => undefined, closed: (error) => { clearTimeout(timer); resolve(error); } });
+      });
       tunnel.close();
+      if (failure) throw failure;
     },
     async close() {
       await Promise.allSettled([...listeners].map((l) => l.close()));

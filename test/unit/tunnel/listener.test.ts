@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import * as fs from 'node:fs';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -193,8 +197,26 @@ describe('binding', () => {
     assert.equal((await bindFailure(new Error('odd'), '127.1.27.1', 80)).code, 'LISTEN_FAILED');
   });
 
-  it('refuses ports below 1024 to an unprivileged process (PORT_PRIVILEGED)', { skip: process.getuid?.() === 0 && 'running as root' }, async () => {
-    await assert.rejects(PortListener.listen({ kc: new KubeConfig(), ip: '127.1.27.215', port: 80, resolve: () => ({ namespace: 'ns', pod: 'p', podPort: 1 }) }),
-      (e: unknown) => e instanceof KubeForwardError && e.code === 'PORT_PRIVILEGED');
+  it('refuses ports below 1024 to an unprivileged process (PORT_PRIVILEGED)', async () => {
+    // The tests run as root, so the real bind is tried by a child running as `nobody` (with a copy
+    // of Node it may execute: root's cache is not readable to it).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kf-unpriv-'));
+    fs.chmodSync(dir, 0o755);
+    const node = path.join(dir, 'node');
+    fs.copyFileSync(process.execPath, node);
+    fs.chmodSync(node, 0o755);
+    const listener = path.join(__dirname, '..', '..', '..', 'sidecar', 'src', 'tunnel', 'listener.js');
+    const script = `const { PortListener } = require(${JSON.stringify(listener)});
+      const { KubeConfig } = require('@kubernetes/client-node');
+      PortListener.listen({ kc: new KubeConfig(), ip: '127.1.27.215', port: 80, resolve: () => ({ namespace: 'ns', pod: 'p', podPort: 1 }) })
+        .then(() => console.log('BOUND'), (e) => console.log(e.code + ' ' + e.message));`;
+    try {
+      const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', node, '-e', script],
+        { encoding: 'utf8', cwd: path.join(__dirname, '..', '..', '..'), timeout: 30_000 });
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /^PORT_PRIVILEGED 127\.1\.27\.215:80: ports below 1024 need root/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
