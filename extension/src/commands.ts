@@ -155,8 +155,9 @@ export function registerCommands(ctx: KubeForwardContext): vscode.Disposable[] {
           }
         } catch (error) {
           void vscode.window.showErrorMessage(`Kube Forward: ${errorText(error)}`);
+          // The checkbox shows what was clicked: redraw that node from the real state.
+          ctx.tree.redraw(node);
         }
-        ctx.tree.refresh();
       }
     }),
   ];

@@ -27,7 +27,11 @@ export class ForwardTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
 
   constructor(private readonly store: ForwardStore, private readonly client: SidecarClient) {
     this.disposables.push(store.onDidChange((change) => {
-      if (!change.ids || change.namespaces) return this.refresh();
+      // A reset (sidecar started or stopped) redraws everything; otherwise only the nodes touched.
+      if (!change.ids) return this.refresh();
+      if (change.namespaces) {
+        for (const node of this.nodes.values()) if (node.kind === 'namespace') this.pending.add(node.id);
+      }
       for (const id of change.ids) {
         const f = store.forward(id);
         if (f) this.serviceOf.set(id, ids.service(f.context, f.namespace, f.service));
@@ -62,6 +66,11 @@ export class ForwardTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     this.namespaces.clear();
     this.services.clear();
     this.emitter.fire(undefined);
+  }
+
+  /** Redraws one node (e.g. a checkbox whose action failed). */
+  redraw(node: Node): void {
+    this.emitter.fire(node);
   }
 
   private remember<T extends Node>(node: T): T {
