@@ -4,7 +4,9 @@ import { KubeForwardError, messageOf } from '../errors';
 import { pipe, type Direction, type Pipe, type PipeHooks, type PipeOptions } from './pipe';
 import { TunnelPool, type PoolOptions } from './pool';
 import { findPortHolder } from './portOwner';
-import type { Tunnel, TunnelOptions, TunnelTarget } from './tunnel';
+import { openMuxStream } from './mux';
+import type { SpdySessionOptions } from './spdysession';
+import type { TunnelLike, TunnelOptions, TunnelTarget } from './tunnel';
 import { openTunnel, type OpenTunnelOptions } from './websocket';
 
 /** Where a new local connection goes now. */
@@ -45,6 +47,14 @@ export interface PortListenerOptions {
    * options, once a connection on this port opened with an HTTP/1.x request line.
    */
   pool?: PoolOptions | false | 'http';
+  /**
+   * How connections reach the pod. 'auto' (default): a WebSocket of their own until the port
+   * has shown HTTP, then stream pairs on a shared SPDY session (falling back to a WebSocket when
+   * SPDY is refused or every session is congested). 'websocket': always their own WebSocket.
+   * 'spdy': SPDY from the first connection.
+   */
+  transport?: 'auto' | 'websocket' | 'spdy';
+  session?: SpdySessionOptions;
   tunnel?: TunnelOptions & Pick<OpenTunnelOptions, 'reuseAgent' | 'randomMask' | 'shareSecureContext'>;
   pipe?: PipeOptions;
 }
@@ -65,6 +75,11 @@ export const DEFAULT_POOL = 'http' as const;
  * back-to-back connections (measured p50 4.2 ms with one, 1.8 ms with two).
  */
 const HTTP_POOL: PoolOptions = { size: 2 };
+
+/** After SPDY was refused (a proxy that only passes WebSockets), WebSockets only for this long. */
+const SPDY_RETRY_MS = 60_000;
+/** Failures that a WebSocket would meet just the same: reported, no fallback. */
+const FINAL = new Set(['RBAC_DENIED', 'UNAUTHORIZED', 'POD_NOT_FOUND', 'ABORTED', 'KUBECONFIG_INVALID', 'UNKNOWN_CONTEXT', 'TUNNEL_REMOTE_ERROR']);
 
 /** The start of an HTTP/1.x request (a method and a space). */
 export function looksLikeHttpRequest(chunk: Buffer): boolean {
@@ -104,6 +119,9 @@ export class PortListener {
   private readonly sockets = new Set<net.Socket>();
   private pool: TunnelPool | undefined;
   private readonly poolOnHttp: boolean;
+  private readonly muxOnHttp: boolean;
+  private mux: boolean;
+  private spdyRefusedAt = -Infinity;
   private readonly hooks: ListenerHooks;
   private readonly onBytesIn: ((n: number) => void) | undefined;
   private readonly onBytesOut: ((n: number) => void) | undefined;
@@ -115,6 +133,9 @@ export class PortListener {
     this.onBytesOut = this.hooks.onBytesOut?.bind(this.hooks);
     const poolOptions = options.pool ?? DEFAULT_POOL;
     this.poolOnHttp = poolOptions === 'http';
+    const transport = options.transport ?? 'auto';
+    this.muxOnHttp = transport === 'auto';
+    this.mux = transport === 'spdy';
     if (typeof poolOptions === 'object' && (poolOptions.size ?? 1) > 0) this.startPool(poolOptions);
     server.on('connection', (socket) => this.accept(socket));
     // After binding, a server error (EMFILE on accept) must not crash the process.
@@ -191,8 +212,23 @@ export class PortListener {
     return this.closing;
   }
 
-  private open(target: TunnelTarget, signal?: AbortSignal): Promise<Tunnel> {
-    return openTunnel(this.options.kc, { ...this.options.tunnel, ...target, ...(signal ? { signal } : {}) });
+  /** Whether new connections go as SPDY streams now. */
+  get multiplexing(): boolean {
+    return this.mux;
+  }
+
+  private async open(target: TunnelTarget, signal?: AbortSignal): Promise<TunnelLike> {
+    const options = { ...this.options.tunnel, ...target, ...(signal ? { signal } : {}) };
+    if (this.mux && performance.now() - this.spdyRefusedAt > SPDY_RETRY_MS) {
+      try {
+        return await openMuxStream(this.options.kc, { ...options, ...(this.options.session ? { session: this.options.session } : {}) });
+      } catch (error) {
+        const code = codeOf(error, '');
+        if (FINAL.has(code)) throw error;
+        if (code !== 'MUX_BUSY') this.spdyRefusedAt = performance.now();
+      }
+    }
+    return openTunnel(this.options.kc, options);
   }
 
   private report(code: string, message: string, target: ListenerTarget | undefined): void {
@@ -224,7 +260,7 @@ export class PortListener {
     const onGone = () => gone.abort();
     socket.once('close', onGone);
     const tunnelTarget: TunnelTarget = { ...(target.context ? { context: target.context } : {}), namespace: target.namespace, pod: target.pod, port: target.podPort };
-    let tunnel: Tunnel;
+    let tunnel: TunnelLike;
     try {
       tunnel = this.pool ? await this.pool.acquire(tunnelTarget, gone.signal) : await this.open(tunnelTarget, gone.signal);
     } catch (error) {
@@ -241,9 +277,11 @@ export class PortListener {
     }
     const p = pipe(tunnel, socket, this.connectionHooks(target), this.options.pipe);
     // Registered after the pipe's own 'data' listener, so it sees the same first chunk.
-    if (this.poolOnHttp && !this.pool) {
+    if ((this.poolOnHttp && !this.pool) || (this.muxOnHttp && !this.mux)) {
       socket.once('data', (chunk: Buffer) => {
-        if (!this.pool && !this.closing && looksLikeHttpRequest(chunk)) this.startPool(HTTP_POOL);
+        if (this.closing || !looksLikeHttpRequest(chunk)) return;
+        if (this.muxOnHttp) this.mux = true;
+        if (this.poolOnHttp && !this.pool) this.startPool(HTTP_POOL);
       });
     }
     this.pipes.add(p);

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { KubeForwardError, messageOf } from '../errors';
-import type { Tunnel, TunnelSink } from './tunnel';
+import type { TunnelLike, TunnelSink } from './tunnel';
 
 /** 'in' = pod → local client, 'out' = local client → pod (as the metrics module counts). */
 export type Direction = 'in' | 'out';
@@ -57,7 +57,7 @@ export interface Pipe {
  * it; it sees the end only when the tunnel closes. A local error or reset closes the tunnel at
  * once; the tunnel closing ends the local socket after what was received is flushed.
  */
-export function pipe(tunnel: Tunnel, socket: Socket, hooks: PipeHooks = {}, options: PipeOptions = {}): Pipe {
+export function pipe(tunnel: TunnelLike, socket: Socket, hooks: PipeHooks = {}, options: PipeOptions = {}): Pipe {
   return new Relay(tunnel, socket, hooks, options);
 }
 
@@ -81,7 +81,7 @@ class Relay implements TunnelSink, Pipe {
   private faulted = false;
   private tap: PipeHooks['tap'];
 
-  constructor(private readonly tunnel: Tunnel, private readonly socket: Socket, private readonly hooks: PipeHooks, options: PipeOptions) {
+  constructor(private readonly tunnel: TunnelLike, private readonly socket: Socket, private readonly hooks: PipeHooks, options: PipeOptions) {
     this.high = options.highWaterMark ?? 1024 * 1024;
     this.low = Math.min(options.lowWaterMark ?? 256 * 1024, this.high);
     this.socketHigh = options.socketHighWaterMark ?? socket.writableHighWaterMark;
@@ -181,6 +181,8 @@ class Relay implements TunnelSink, Pipe {
 
   private onSocketEnd = (): void => {
     if (this.tunnelClosed) return;
+    // SPDY streams carry the FIN to the pod; the pod's side closes when the backend is done.
+    if (this.tunnel.halfClose) return this.tunnel.halfClose();
     this.lingering = true;
     this.lastIn = performance.now();
     this.lingerTimer = setTimeout(this.checkLinger, this.lingerMs);

@@ -1,4 +1,4 @@
-import type { Tunnel, TunnelTarget } from './tunnel';
+import type { TunnelLike, TunnelTarget } from './tunnel';
 
 export interface PoolOptions {
   /** Spare tunnels kept open for the current target; 0 turns the pool off. Default 1. */
@@ -13,10 +13,10 @@ export interface PoolOptions {
   warmMs?: number;
 }
 
-export type TunnelOpener = (target: TunnelTarget, signal?: AbortSignal) => Promise<Tunnel>;
+export type TunnelOpener = (target: TunnelTarget, signal?: AbortSignal) => Promise<TunnelLike>;
 
 interface Spare {
-  tunnel: Tunnel;
+  tunnel: TunnelLike;
   timer: NodeJS.Timeout;
 }
 
@@ -54,7 +54,7 @@ export class TunnelPool {
   }
 
   /** A ready tunnel to `target`: a fresh spare when there is one, else a new one. Tops the spares up. */
-  async acquire(target: TunnelTarget, signal?: AbortSignal): Promise<Tunnel> {
+  async acquire(target: TunnelTarget, signal?: AbortSignal): Promise<TunnelLike> {
     if (this.closed || this.size === 0) return this.open(target, signal);
     this.use(target);
     const spare = this.take();
@@ -89,7 +89,7 @@ export class TunnelPool {
     this.lastUse = performance.now();
   }
 
-  private take(): Tunnel | undefined {
+  private take(): TunnelLike | undefined {
     const now = performance.now();
     for (let s = this.spares.shift(); s; s = this.spares.shift()) {
       clearTimeout(s.timer);

@@ -20,6 +20,32 @@ export interface TunnelSink {
   closed(error: KubeForwardError | undefined): void;
 }
 
+/**
+ * What a relay needs of one forwarded connection's remote end: a v4 WebSocket of its own
+ * (`Tunnel`) or a stream pair in a shared SPDY session (`MuxStream`).
+ */
+export interface TunnelLike {
+  readonly target: TunnelTarget;
+  /** performance.now() when it became ready. */
+  readonly openedAt: number;
+  /** Ready and not closing, ended or failed. */
+  readonly isOpen: boolean;
+  /** Client → pod bytes not yet handed to the kernel (a shared session's whole backlog). */
+  readonly bufferedAmount: number;
+  /** Pod → client bytes received and not yet given to the sink. */
+  readonly heldAmount: number;
+  send(chunk: Uint8Array, done?: (error?: Error | null) => void): void;
+  pause(): void;
+  resume(): void;
+  attach(sink: TunnelSink): void;
+  /** Passes the client's FIN on; absent where the protocol has no half-close (v4). */
+  halfClose?(): void;
+  /** Graceful close. */
+  close(): void;
+  /** Cuts it now. */
+  destroy(): void;
+}
+
 export interface TunnelOptions {
   /** Ping period, so idle load balancers keep the connection; 0 turns pings off. Default 30 s. */
   pingIntervalMs?: number;
@@ -41,7 +67,7 @@ const ERROR = errorChannel(0);
  * KubeForwardError). Bytes that arrive before a sink is attached (a pooled spare whose backend
  * speaks first) are held, up to a bound, and handed over on attach.
  */
-export class Tunnel {
+export class Tunnel implements TunnelLike {
   readonly ready: Promise<this>;
   /** performance.now() when the tunnel became ready. */
   openedAt = 0;

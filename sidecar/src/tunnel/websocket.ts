@@ -7,7 +7,7 @@ import { PORT_FORWARD_PROTOCOL } from './channels';
 import { connectFailure, handshakeFailure, type FailureContext } from './failures';
 import { sharedSecureContext } from './secureContext';
 import { Tunnel, type TunnelOptions, type TunnelTarget } from './tunnel';
-import { upgrade, UpgradeRejected, type Upgraded } from './wsconnect';
+import { upgrade, UpgradeRejected, type Upgraded, type UpgradeOptions } from './wsconnect';
 
 export interface OpenTunnelOptions extends TunnelTarget, TunnelOptions {
   signal?: AbortSignal;
@@ -59,8 +59,13 @@ export function withContext(kc: KubeConfig, context: string | undefined): KubeCo
 
 /** The port-forward URL of a pod port under the cluster's server URL (which may carry a path). */
 export function portForwardUrl(server: string, t: TunnelTarget): string {
+  return `${podPortForwardUrl(server, t)}?ports=${t.port}`;
+}
+
+/** The pod's port-forward endpoint (SPDY names ports per stream, not in the URL). */
+export function podPortForwardUrl(server: string, t: Pick<TunnelTarget, 'namespace' | 'pod'>): string {
   const base = server.replace(/\/+$/, '');
-  return `${base}/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/portforward?ports=${t.port}`;
+  return `${base}/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/portforward`;
 }
 
 /**
@@ -71,6 +76,32 @@ export function portForwardUrl(server: string, t: TunnelTarget): string {
  * ABORTED (signal).
  */
 export async function openTunnel(kc: KubeConfig, options: OpenTunnelOptions): Promise<Tunnel> {
+  const { upgraded, where, plainHttp, remainingMs } = await upgradeToPod(kc, options,
+    (server, request) => upgrade(portForwardUrl(server, options), PORT_FORWARD_PROTOCOL, request));
+  const tunnel = new Tunnel(upgraded.socket, upgraded.head, options, where, {
+    ...options,
+    openTimeoutMs: remainingMs,
+    // Masking guards caching intermediaries that parse the stream; inside TLS none can, and the
+    // all-zero key lets a chunk go out as it is instead of XOR-ed into a copy.
+    randomMask: options.randomMask ?? plainHttp,
+  }, options.signal);
+  return tunnel.ready;
+}
+
+export interface PodUpgrade {
+  upgraded: Upgraded;
+  where: FailureContext;
+  plainHttp: boolean;
+  /** What is left of the open timeout. */
+  remainingMs: number;
+}
+
+/**
+ * An HTTP upgrade to the pod's port-forward endpoint with the kubeconfig's credentials for the
+ * target's context: `how` sends it (WebSocket or SPDY). Errors as openTunnel's.
+ */
+export async function upgradeToPod(kc: KubeConfig, options: OpenTunnelOptions,
+  how: (server: string, request: UpgradeOptions) => Promise<Upgraded>): Promise<PodUpgrade> {
   const view = withContext(kc, options.context);
   const where = failureContext(view, options);
   const cluster = view.getCurrentCluster();
@@ -93,7 +124,7 @@ export async function openTunnel(kc: KubeConfig, options: OpenTunnelOptions): Pr
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let upgraded: Upgraded;
   try {
-    upgraded = await upgrade(portForwardUrl(cluster.server, options), PORT_FORWARD_PROTOCOL, {
+    upgraded = await how(cluster.server, {
       ...tls,
       ...(plainHttp || options.shareSecureContext === false ? {} : { secureContext: sharedSecureContext(view, tls) }),
       ...(options.reuseAgent === false || !agent ? {} : { agent }),
@@ -108,13 +139,5 @@ export async function openTunnel(kc: KubeConfig, options: OpenTunnelOptions): Pr
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
-  const remaining = Math.max(1, openTimeoutMs - (performance.now() - started));
-  const tunnel = new Tunnel(upgraded.socket, upgraded.head, options, where, {
-    ...options,
-    openTimeoutMs: remaining,
-    // Masking guards caching intermediaries that parse the stream; inside TLS none can, and the
-    // all-zero key lets a chunk go out as it is instead of XOR-ed into a copy.
-    randomMask: options.randomMask ?? plainHttp,
-  }, options.signal);
-  return tunnel.ready;
+  return { upgraded, where, plainHttp, remainingMs: Math.max(1, openTimeoutMs - (performance.now() - started)) };
 }

@@ -30,25 +30,47 @@ export type UpgradeOptions = https.RequestOptions & { signal?: AbortSignal };
 export function upgrade(url: string, protocol: string, options: UpgradeOptions): Promise<Upgraded> {
   const key = randomBytes(16).toString('base64');
   const headers = {
-    ...(options.headers as Record<string, string> | undefined),
     Connection: 'Upgrade',
     Upgrade: 'websocket',
     'Sec-WebSocket-Version': '13',
     'Sec-WebSocket-Key': key,
     'Sec-WebSocket-Protocol': protocol,
   };
-  const request = (url.startsWith('https:') || url.startsWith('wss:') ? https : http).request(url.replace(/^ws/, 'http'), { ...options, method: 'GET', headers });
+  return httpUpgrade(url.replace(/^ws/, 'http'), 'GET', headers, options, (response) => {
+    const accept = createHash('sha1').update(key + GUID).digest('base64');
+    return response.headers['sec-websocket-accept'] !== accept ? 'invalid WebSocket upgrade: a wrong Sec-WebSocket-Accept'
+      : response.headers['sec-websocket-protocol'] !== protocol ? `invalid WebSocket upgrade: subprotocol "${response.headers['sec-websocket-protocol'] ?? ''}" instead of "${protocol}"`
+        : response.headers['sec-websocket-extensions'] ? 'invalid WebSocket upgrade: an extension nobody asked for'
+          : undefined;
+  });
+}
+
+/**
+ * The SPDY/3.1 upgrade Kubernetes streaming endpoints accept (POST, `Upgrade: SPDY/3.1`,
+ * `X-Stream-Protocol-Version`), as kubectl's plain-SPDY mode sends it.
+ */
+export function spdyUpgrade(url: string, protocol: string, options: UpgradeOptions): Promise<Upgraded> {
+  const headers = { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocol, 'Content-Length': '0' };
+  return httpUpgrade(url, 'POST', headers, options, (response) => {
+    const upgradeTo = String(response.headers.upgrade ?? '').toLowerCase();
+    const chosen = response.headers['x-stream-protocol-version'];
+    return upgradeTo !== 'spdy/3.1' ? `invalid SPDY upgrade: Upgrade "${upgradeTo}"`
+      : chosen !== undefined && chosen !== protocol ? `invalid SPDY upgrade: protocol "${String(chosen)}" instead of "${protocol}"`
+        : undefined;
+  });
+}
+
+/** An HTTP/1.1 upgrade request; `check` names what is wrong with a 101 answer, if anything. */
+function httpUpgrade(url: string, method: string, upgradeHeaders: Record<string, string>, options: UpgradeOptions,
+  check: (response: http.IncomingMessage) => string | undefined): Promise<Upgraded> {
+  const headers = { ...(options.headers as Record<string, string> | undefined), ...upgradeHeaders };
+  const request = (url.startsWith('https:') ? https : http).request(url, { ...options, method, headers });
   return new Promise<Upgraded>((resolve, reject) => {
     request.on('upgrade', (response: http.IncomingMessage, socket: Socket, head: Buffer) => {
-      const accept = createHash('sha1').update(key + GUID).digest('base64');
-      const problem = response.statusCode !== 101 ? `status ${response.statusCode}`
-        : response.headers['sec-websocket-accept'] !== accept ? 'a wrong Sec-WebSocket-Accept'
-          : response.headers['sec-websocket-protocol'] !== protocol ? `subprotocol "${response.headers['sec-websocket-protocol'] ?? ''}" instead of "${protocol}"`
-            : response.headers['sec-websocket-extensions'] ? 'an extension nobody asked for'
-              : undefined;
+      const problem = response.statusCode !== 101 ? `invalid upgrade: status ${response.statusCode}` : check(response);
       if (problem) {
         socket.destroy();
-        return reject(new Error(`invalid WebSocket upgrade: ${problem}`));
+        return reject(new Error(problem));
       }
       resolve({ socket, head });
     });

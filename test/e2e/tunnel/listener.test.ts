@@ -7,8 +7,9 @@ import { backendServer, connect, createPod, deletePod, kubeConfig, readAll, read
 
 /**
  * PortListener against the real API server and the fake node: HTTP and echo backends, big and
- * slow transfers, close in both directions, pod deletion, failures isolated per connection.
- * Listens on 127.1.27.200–209.
+ * slow transfers, close in both directions, pod deletion, failures isolated per connection —
+ * once with a WebSocket per connection, once with stream pairs on shared SPDY sessions.
+ * Listens on 127.1.27.200–211.
  */
 
 const MB = 1024 * 1024;
@@ -16,10 +17,10 @@ let nextIp = 200;
 
 interface Reported { code: string; message: string }
 
-describe('port listener (e2e)', () => {
+for (const transport of ['websocket', 'spdy'] as const) describe(`port listener over ${transport} (e2e)`, () => {
   const listeners: PortListener[] = [];
-  const dialPod = `tunnel-e2e-dial-${process.pid}`;
-  const doomedPod = `tunnel-e2e-doomed-${process.pid}`;
+  const dialPod = `tunnel-e2e-dial-${transport}-${process.pid}`;
+  const doomedPod = `tunnel-e2e-doomed-${transport}-${process.pid}`;
   let web = '';
   let backend: { server: net.Server; port: number };
   const backendSockets: net.Socket[] = [];
@@ -28,9 +29,15 @@ describe('port listener (e2e)', () => {
     backend = await backendServer((socket) => {
       backendSockets.push(socket);
       socket.on('error', () => undefined);
-      socket.on('data', (c: Buffer) => socket.write(c));
+      // Echo; or, after "WAIT", collect until the client's FIN and answer then.
+      let held: Buffer[] | undefined;
+      socket.on('data', (c: Buffer) => {
+        if (!held && c.toString('latin1', 0, 4) === 'WAIT') held = [];
+        if (held) held.push(c);
+        else socket.write(c);
+      });
       // The fake node passes the tunnel's end on as a half-close; answer like most servers do.
-      socket.on('end', () => socket.end());
+      socket.on('end', () => (held ? socket.end(`after EOF: ${Buffer.concat(held).length} bytes`) : socket.end()));
     });
     web = (await readyPods('app=web'))[0]!;
     await Promise.all([
@@ -50,7 +57,7 @@ describe('port listener (e2e)', () => {
     const errors: Reported[] = [];
     const ip = `127.1.27.${nextIp++}`;
     const l = await PortListener.listen({
-      kc: kubeConfig('dev'), ip, port: 0, resolve: () => target, pool: false,
+      kc: kubeConfig('dev'), ip, port: 0, resolve: () => target, pool: false, transport,
       hooks: { onError: (code, message) => errors.push({ code, message }) },
       ...extra,
     });
@@ -162,6 +169,44 @@ describe('port listener (e2e)', () => {
     assert.equal(errors[0]!.code, 'TUNNEL_REMOTE_ERROR');
     assert.match(errors[0]!.message, /was deleted/);
   });
+
+  it(`passes the client's half-close on ${transport === 'spdy' ? 'at once' : 'after the linger'}, so a backend that answers after EOF answers`, async () => {
+    const { ip, port, errors } = await listen({ namespace: 'demo', pod: dialPod, podPort: 7000 }, { pipe: { lingerMs: 300 } });
+    const client = await connect(port, ip);
+    const all = readAll(client);
+    client.end(`WAIT${'x'.repeat(100_000)}`);
+    const started = performance.now();
+    const text = (await all).toString();
+    const ms = performance.now() - started;
+    client.destroy();
+    if (transport === 'spdy') {
+      assert.equal(text, 'after EOF: 100004 bytes');
+    } else {
+      // v4 has no half-close: the backend sees the end only when the tunnel closes after the
+      // linger, and its answer races that close.
+      assert.ok(text === '' || text === 'after EOF: 100004 bytes', text);
+      assert.ok(ms >= 250, `the tunnel closed after the linger (${ms.toFixed(0)} ms)`);
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  if (transport === 'spdy') {
+    it('carries 200 simultaneous connections on shared sessions', async () => {
+      const { l, ip, port, errors } = await listen({ namespace: 'demo', pod: web, podPort: 8080 });
+      const answers = await Promise.all(Array.from({ length: 200 }, async () => {
+        const s = await connect(port, ip);
+        const body = readAll(s);
+        s.write('GET / HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n');
+        const text = (await body).toString();
+        s.destroy();
+        return text;
+      }));
+      for (const text of answers) assert.match(text, /^HTTP\/1\.1 200[\s\S]*"pod":/);
+      assert.ok(l.multiplexing);
+      await until('every connection to close', () => (l.connectionCount === 0 ? true : undefined));
+      assert.deepEqual(errors, []);
+    });
+  }
 
   it('keeps a connection working when a parallel one is destroyed mid-transfer', async () => {
     const { l, ip, port, errors } = await listen({ namespace: 'demo', pod: web, podPort: 8080 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TunnelPool, type PoolOptions } from '../../../sidecar/src/tunnel/pool';
-import type { Tunnel, TunnelTarget } from '../../../sidecar/src/tunnel/tunnel';
+import type { TunnelLike, TunnelTarget } from '../../../sidecar/src/tunnel/tunnel';
 import { openTunnel } from '../../../sidecar/src/tunnel/websocket';
 import { startFakeKubelet, type FakeKubelet } from './fakeKubelet';
 import { until } from './wait';
@@ -28,7 +28,7 @@ describe('tunnel pool', () => {
     return p;
   }
 
-  function text(tunnel: Tunnel): () => string {
+  function text(tunnel: TunnelLike): () => string {
     let t = '';
     tunnel.attach({ data: (b) => (t += b.toString()), closed: () => undefined });
     return () => t;

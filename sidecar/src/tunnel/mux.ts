@@ -1,0 +1,83 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeForwardError } from '../errors';
+import type { MuxStream } from './muxstream';
+import { SpdySession, type SpdySessionOptions } from './spdysession';
+import { podPortForwardUrl, upgradeToPod, type OpenTunnelOptions } from './websocket';
+import { spdyUpgrade } from './wsconnect';
+
+/** The SPDY subprotocol of port-forward. */
+export const SPDY_PORT_FORWARD = 'portforward.k8s.io';
+
+export interface OpenMuxOptions extends OpenTunnelOptions {
+  session?: SpdySessionOptions;
+  /** Sessions per pod at most; when all are congested the caller falls back. Default 4. */
+  maxSessions?: number;
+}
+
+/** The sessions to one pod (one kubeconfig view, context, namespace, pod). */
+class SessionSet {
+  readonly sessions: SpdySession[] = [];
+  private opening: Promise<SpdySession> | undefined;
+
+  /** A session that takes streams: an open one (fewest streams), the one being opened, or a new one. */
+  async pick(open: () => Promise<SpdySession>, max: number): Promise<SpdySession | undefined> {
+    let best: SpdySession | undefined;
+    for (const s of this.sessions) if (s.usable && (!best || s.streamCount < best.streamCount)) best = s;
+    if (best) return best;
+    if (this.opening) return this.opening;
+    if (this.sessions.length >= max) return undefined;
+    this.opening = open().then((session) => {
+      this.sessions.push(session);
+      session.onEnd = () => {
+        const i = this.sessions.indexOf(session);
+        if (i >= 0) this.sessions.splice(i, 1);
+      };
+      return session;
+    }).finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+}
+
+const sets = new WeakMap<KubeConfig, Map<string, SessionSet>>();
+
+function setFor(kc: KubeConfig, options: OpenTunnelOptions): SessionSet {
+  let byPod = sets.get(kc);
+  if (!byPod) sets.set(kc, (byPod = new Map()));
+  const key = `${options.context ?? ''}\u0000${options.namespace}\u0000${options.pod}`;
+  let set = byPod.get(key);
+  if (!set) byPod.set(key, (set = new SessionSet()));
+  return set;
+}
+
+/**
+ * A forwarded connection as a stream pair on a shared SPDY session to the pod (opened on first
+ * use, closed after it idles). Rejects like openTunnel; MUX_BUSY when every session to the pod
+ * is congested (the caller uses a WebSocket of its own instead).
+ */
+export async function openMuxStream(kc: KubeConfig, options: OpenMuxOptions): Promise<MuxStream> {
+  const started = performance.now();
+  const set = setFor(kc, options);
+  const session = await set.pick(async () => {
+    const { upgraded, where } = await upgradeToPod(kc, options,
+      (server, request) => spdyUpgrade(podPortForwardUrl(server, options), SPDY_PORT_FORWARD, request));
+    const { port: _port, ...podWhere } = where;
+    return new SpdySession(upgraded.socket, upgraded.head, podWhere, options.session);
+  }, options.maxSessions ?? 4);
+  if (!session) throw new KubeForwardError('MUX_BUSY', `every SPDY session to pod ${options.namespace}/${options.pod} is congested`);
+  if (options.signal?.aborted) throw new KubeForwardError('ABORTED', `port-forward to pod ${options.namespace}/${options.pod} was cancelled`);
+  const remaining = Math.max(1, (options.openTimeoutMs ?? 15_000) - (performance.now() - started));
+  const stream = session.open(options, remaining);
+  const signal = options.signal;
+  if (signal) {
+    const onAbort = () => stream.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const off = () => signal.removeEventListener('abort', onAbort);
+    void stream.ready.then(off, off);
+  }
+  return stream.ready;
+}
+
+/** Closes every idle session of this kubeconfig now (shutdown; sessions with streams follow them). */
+export function closeMuxSessions(kc: KubeConfig): void {
+  for (const set of sets.get(kc)?.values() ?? []) for (const s of [...set.sessions]) s.close();
+}

@@ -1,0 +1,237 @@
+import type { Socket } from 'node:net';
+import { KubeForwardError } from '../errors';
+import { brokenTunnel, deadTunnel, type FailureContext } from './failures';
+import { MuxStream, type StreamHost } from './muxstream';
+import {
+  dataHeader, FLAG_FIN, GOAWAY, goawayFrame, HeaderEncoder, MAX_STREAM_ID, PING, pingFrame, RST_CANCEL, RST_STREAM, rstStream,
+  SpdyParser, SYN_REPLY, synStream,
+} from './spdyframe';
+import type { TunnelTarget } from './tunnel';
+
+export interface SpdySessionOptions {
+  /** Ping period; a session that answers nothing for a whole period is cut. Default 30 s. 0: off. */
+  pingIntervalMs?: number;
+  /** Bytes one stream may hold while its reader is paused before the whole session stops reading. Default 1 MiB. */
+  streamWindow?: number;
+  /** A stream's graceful close waits this long for the pod's FIN. Default 2 s. */
+  closeTimeoutMs?: number;
+  /** No streams for this long: the session closes. Default 60 s. */
+  idleMs?: number;
+}
+
+/** The session's unsent backlog above which it takes no new streams (a pod not reading). */
+const CONGESTED_BACKLOG = 4 * 1024 * 1024;
+
+/**
+ * One SPDY/3.1 connection to a pod's port-forward endpoint (the API server relays it to the
+ * kubelet untouched), carrying a stream pair per forwarded connection — what kubectl and kubefwd
+ * do. SPDY has no working flow control here (the kubelet's spdystream ignores it), so a stream
+ * whose local reader stalls can only be held back by pausing the whole session: after
+ * `streamWindow` held bytes that happens, the session is marked congested and takes no new
+ * streams (new connections go to another session, or their own WebSocket), and reading resumes
+ * when that reader catches up.
+ */
+export class SpdySession implements StreamHost {
+  private readonly parser: SpdyParser;
+  private readonly encoder = new HeaderEncoder();
+  private readonly streams = new Map<number, MuxStream>();
+  private readonly holders = new Set<MuxStream>();
+  private nextId = 1;
+  private nextRequest = 0;
+  private pingId = 1;
+  private heard = true;
+  private goneAway = false;
+  private ended = false;
+  private everHeld = false;
+  private readonly pingTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly window: number;
+  private readonly closeTimeoutMs: number;
+  private readonly idleMs: number;
+  private error: Error | undefined;
+  /** Set when pings went unanswered for this many ms. */
+  private dead = 0;
+  /** Called once when the session is gone (for the session set to drop it). */
+  onEnd: (() => void) | undefined;
+
+  constructor(private readonly socket: Socket, head: Buffer, private readonly where: Omit<FailureContext, 'port'>, options: SpdySessionOptions = {}) {
+    this.window = options.streamWindow ?? 1024 * 1024;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 2000;
+    this.idleMs = options.idleMs ?? 60_000;
+    this.parser = new SpdyParser({
+      data: (id, chunk) => {
+        this.heard = true;
+        this.streams.get(id)?.onData(id, chunk);
+      },
+      fin: (id) => this.streams.get(id)?.onFin(id),
+      control: (type, flags, payload) => this.onControl(type, flags, payload),
+      error: (reason) => {
+        this.error = new Error(`SPDY protocol error from the server: ${reason}`);
+        socket.destroy();
+      },
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
+    socket.on('end', () => socket.end());
+    socket.on('error', (error: Error) => {
+      this.error ??= error;
+    });
+    socket.on('close', () => this.onClose());
+    const pingIntervalMs = options.pingIntervalMs ?? 30_000;
+    if (pingIntervalMs > 0) {
+      this.pingTimer = setInterval(() => this.heartbeat(pingIntervalMs), pingIntervalMs);
+      this.pingTimer.unref();
+    }
+    this.armIdle();
+    if (head.length > 0) queueMicrotask(() => this.parser.push(head));
+  }
+
+  /** Takes new streams: open, no GOAWAY, ids left, not congested. */
+  get usable(): boolean {
+    return !this.ended && !this.goneAway && !this.everHeld && this.nextId < MAX_STREAM_ID - 4 && this.socket.writableLength < CONGESTED_BACKLOG;
+  }
+
+  get streamCount(): number {
+    return this.streams.size / 2;
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
+  }
+
+  /** A new stream pair to `target.port`; await its `ready`. */
+  open(target: TunnelTarget, openTimeoutMs: number): MuxStream {
+    if (!this.usable) throw new KubeForwardError('TUNNEL_BROKEN', 'SPDY session takes no new streams');
+    clearTimeout(this.idleTimer);
+    const errorId = this.nextId;
+    const dataId = errorId + 2;
+    this.nextId += 4;
+    const request = String(this.nextRequest++);
+    const stream = new MuxStream(this, errorId, dataId, target, { ...this.where, port: target.port },
+      { window: this.window, openTimeoutMs, closeTimeoutMs: this.closeTimeoutMs });
+    this.streams.set(errorId, stream);
+    this.streams.set(dataId, stream);
+    const port = String(target.port);
+    const s = this.socket;
+    s.cork();
+    s.write(synStream(errorId, this.encoder.encode([['streamtype', 'error'], ['port', port], ['requestid', request]])));
+    s.write(synStream(dataId, this.encoder.encode([['streamtype', 'data'], ['port', port], ['requestid', request]])));
+    s.uncork();
+    return stream;
+  }
+
+  /** GOAWAY and close once the streams are done (now, if there are none). */
+  close(): void {
+    if (this.ended) return;
+    if (!this.goneAway) {
+      this.goneAway = true;
+      this.write(goawayFrame(0));
+    }
+    if (this.streams.size === 0) this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  // ---- StreamHost --------------------------------------------------------------------------------
+
+  writeData(streamId: number, chunk: Uint8Array, fin: boolean, done?: (error?: Error | null) => void): void {
+    const s = this.socket;
+    if (this.ended || s.destroyed) {
+      if (done) queueMicrotask(() => done(new Error('SPDY session is closed')));
+      return;
+    }
+    // A DATA frame carries at most 2^24 − 1 bytes; socket reads are far smaller.
+    s.cork();
+    s.write(dataHeader(streamId, fin ? FLAG_FIN : 0, chunk.length));
+    if (chunk.length > 0 || done) s.write(chunk, done);
+    s.uncork();
+  }
+
+  reset(streamId: number): void {
+    this.write(rstStream(streamId, RST_CANCEL));
+  }
+
+  holdOn(stream: MuxStream): void {
+    this.everHeld = true;
+    this.holders.add(stream);
+    this.socket.pause();
+  }
+
+  holdOff(stream: MuxStream): void {
+    if (this.holders.delete(stream) && this.holders.size === 0) this.socket.resume();
+  }
+
+  forget(stream: MuxStream): void {
+    this.streams.delete(stream.errorId);
+    this.streams.delete(stream.dataId);
+    if (this.streams.size === 0) {
+      if (this.goneAway || this.everHeld) this.close();
+      else this.armIdle();
+    }
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  private write(frame: Buffer): void {
+    if (!this.ended && !this.socket.destroyed) this.socket.write(frame);
+  }
+
+  private onControl(type: number, _flags: number, payload: Buffer): void {
+    this.heard = true;
+    if (type === SYN_REPLY || type === RST_STREAM) {
+      if (payload.length < 4) return;
+      const id = payload.readUInt32BE(0) & MAX_STREAM_ID;
+      const stream = this.streams.get(id);
+      if (!stream) return;
+      if (type === SYN_REPLY) {
+        stream.onReply(id);
+        if (_flags & FLAG_FIN) stream.onFin(id);
+      } else {
+        stream.onReset(id);
+      }
+    } else if (type === PING) {
+      // Even ids are the server's: echo them. Odd ones answer ours (`heard` is set).
+      if (payload.length === 4 && (payload.readUInt32BE(0) & 1) === 0) this.write(pingFrame(payload.readUInt32BE(0)));
+    } else if (type === GOAWAY) {
+      this.goneAway = true;
+      if (this.streams.size === 0) this.socket.end();
+    }
+    // SETTINGS, WINDOW_UPDATE, HEADERS: nothing port-forward needs.
+  }
+
+  private heartbeat(periodMs: number): void {
+    if (!this.heard && this.holders.size === 0 && this.socket.writableLength === 0) {
+      this.dead = periodMs;
+      this.socket.destroy();
+      return;
+    }
+    this.heard = false;
+    this.write(pingFrame(this.pingId));
+    this.pingId = (this.pingId + 2) & MAX_STREAM_ID;
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (this.ended) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.streams.size === 0) this.close();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  private onClose(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.idleTimer);
+    const dead = this.dead;
+    const message = this.error?.message ?? 'the SPDY session closed';
+    const reason = (where: FailureContext) => (dead ? deadTunnel(dead, where) : brokenTunnel(message, where));
+    const streams = new Set(this.streams.values());
+    this.streams.clear();
+    for (const stream of streams) stream.onSessionEnd(reason);
+    this.onEnd?.();
+  }
+}
