@@ -47,6 +47,13 @@ const builds = [
   },
 ];
 
+// --sidecar-only --outfile=FILE: just the sidecar bundle, elsewhere (the bench measures a
+// production copy of its own).
+const outfile = process.argv.find((a) => a.startsWith('--outfile='))?.slice('--outfile='.length);
+if (process.argv.includes('--sidecar-only')) {
+  builds.splice(0, builds.length, { ...builds[1], ...(outfile ? { outfile } : {}) });
+}
+
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();
 } else {

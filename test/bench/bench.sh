@@ -12,11 +12,13 @@ kf_apt openssl ca-certificates procps
 if kf_apt wrk; then export WRK=$(command -v wrk); else kf_log "wrk is not installed: P3 uses the Node load generator"; fi
 kf_npm_ci
 kf_bench_build
-# The bench runs its own copy of the bundle: a rebuild of dist/ by someone else mid-run cannot
-# change the code under test, and test/zz-leftovers (which looks for dist/sidecar.js processes)
-# cannot mistake the bench's sidecars for a test's leftovers.
+# The bench runs its own copy of the bundle, built as it ships (--production: minified, as in
+# the .vsix and the npm package): a rebuild of dist/ by someone else mid-run cannot change the
+# code under test, and test/zz-leftovers (which looks for dist/sidecar.js processes) cannot
+# mistake the bench's sidecars for a test's leftovers.
 if [ -z "${KF_BENCH_SIDECAR:-}" ]; then
-  mkdir -p .bench && cp dist/sidecar.js .bench/sidecar.js && export KF_BENCH_SIDECAR="$KF_ROOT/.bench/sidecar.js"
+  mkdir -p .bench && node esbuild.mjs --production --sidecar-only --outfile=.bench/sidecar.js >&2
+  export KF_BENCH_SIDECAR="$KF_ROOT/.bench/sidecar.js"
 fi
 kf_control_plane
 if kf_kubefwd; then export KF_KUBEFWD; else kf_log "kubefwd is not available: its columns stay empty"; fi

@@ -12,6 +12,8 @@ export interface OpenMuxOptions extends OpenTunnelOptions {
   session?: SpdySessionOptions;
   /** Sessions per pod at most; when all are congested the caller falls back. Default 4. */
   maxSessions?: number;
+  /** Streams on the least busy session at which another session is opened. Default 8. */
+  spreadAt?: number;
 }
 
 /** The sessions to one pod (one kubeconfig view, context, namespace, pod). */
@@ -19,11 +21,15 @@ class SessionSet {
   readonly sessions: SpdySession[] = [];
   private opening: Promise<SpdySession> | undefined;
 
-  /** A session that takes streams: an open one (fewest streams), the one being opened, or a new one. */
-  async pick(open: () => Promise<SpdySession>, max: number): Promise<SpdySession | undefined> {
+  /**
+   * A session that takes streams: the open one with the fewest streams while it has fewer than
+   * `spreadAt`; else a new one (up to `max`), so that many busy connections are spread over
+   * several TCP connections (and API server and kubelet goroutines) instead of queueing in one.
+   */
+  async pick(open: () => Promise<SpdySession>, max: number, spreadAt: number): Promise<SpdySession | undefined> {
     let best: SpdySession | undefined;
     for (const s of this.sessions) if (s.usable && (!best || s.streamCount < best.streamCount)) best = s;
-    if (best) return best;
+    if (best && (best.streamCount < spreadAt || this.opening || this.sessions.length >= max)) return best;
     if (this.opening) return this.opening;
     if (this.sessions.length >= max) return undefined;
     this.opening = open().then((session) => {
@@ -62,7 +68,7 @@ export async function openMuxStream(kc: KubeConfig, options: OpenMuxOptions): Pr
       (server, request) => spdyUpgrade(podPortForwardUrl(server, options), SPDY_PORT_FORWARD, request));
     const { port: _port, ...podWhere } = where;
     return new SpdySession(upgraded.socket, upgraded.head, podWhere, options.session);
-  }, options.maxSessions ?? 4);
+  }, options.maxSessions ?? 4, options.spreadAt ?? 8);
   if (!session) throw new KubeForwardError('MUX_BUSY', `every SPDY session to pod ${options.namespace}/${options.pod} is congested`);
   if (options.signal?.aborted) throw new KubeForwardError('ABORTED', `port-forward to pod ${options.namespace}/${options.pod} was cancelled`);
   const remaining = Math.max(1, (options.openTimeoutMs ?? 15_000) - (performance.now() - started));
