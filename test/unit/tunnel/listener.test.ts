@@ -121,6 +121,16 @@ describe('port listener', () => {
     assert.equal(await talk(l.address.port, 'again', /again/), 'again');
   });
 
+  it('falls back to a WebSocket per connection where the SPDY upgrade is refused', async () => {
+    // This server (like a proxy that passes only WebSockets) answers the SPDY upgrade with 400.
+    const [r, hooks] = recorder();
+    const l = await listen(() => ({ namespace: 'ns', pod: 'echo', podPort: 80 }), hooks, { transport: 'spdy' });
+    assert.equal(l.multiplexing, true);
+    assert.equal(await talk(l.address.port, 'first', /first/), 'first');
+    assert.equal(await talk(l.address.port, 'second', /second/), 'second');
+    assert.deepEqual(r.errors, []);
+  });
+
   it('keeps a connection working when a parallel one is destroyed mid-transfer', async () => {
     const [r, hooks] = recorder();
     const l = await listen(() => ({ namespace: 'ns', pod: 'echo', podPort: 80 }), hooks);
