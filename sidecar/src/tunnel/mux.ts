@@ -21,6 +21,9 @@ class SessionSet {
   readonly sessions: SpdySession[] = [];
   private opening: Promise<SpdySession> | undefined;
 
+  /** Called when the last session ended and none is opening (the pod's entry can go). */
+  constructor(private readonly onEmpty: () => void) {}
+
   /**
    * A session that takes streams: the open one with the fewest streams while it has fewer than
    * `spreadAt`; else a new one (up to `max`), so that many busy connections are spread over
@@ -37,6 +40,7 @@ class SessionSet {
       session.onEnd = () => {
         const i = this.sessions.indexOf(session);
         if (i >= 0) this.sessions.splice(i, 1);
+        if (this.sessions.length === 0 && !this.opening) this.onEmpty();
       };
       return session;
     }).finally(() => (this.opening = undefined));
@@ -51,7 +55,11 @@ function setFor(kc: KubeConfig, options: OpenTunnelOptions): SessionSet {
   if (!byPod) sets.set(kc, (byPod = new Map()));
   const key = `${options.context ?? ''}\u0000${options.namespace}\u0000${options.pod}`;
   let set = byPod.get(key);
-  if (!set) byPod.set(key, (set = new SessionSet()));
+  if (!set) {
+    const pods = byPod;
+    set = new SessionSet(() => pods.delete(key));
+    byPod.set(key, set);
+  }
   return set;
 }
 
