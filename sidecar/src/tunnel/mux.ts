@@ -90,8 +90,3 @@ export async function openMuxStream(kc: KubeConfig, options: OpenMuxOptions): Pr
   }
   return stream.ready;
 }
-
-/** Closes every idle session of this kubeconfig now (shutdown; sessions with streams follow them). */
-export function closeMuxSessions(kc: KubeConfig): void {
-  for (const set of sets.get(kc)?.values() ?? []) for (const s of [...set.sessions]) s.close();
-}

@@ -73,10 +73,6 @@ export class MuxStream implements TunnelLike {
     return this.heldBytes;
   }
 
-  get paused(): boolean {
-    return this.pausedBySink;
-  }
-
   send(chunk: Uint8Array, done?: (error?: Error | null) => void): void {
     if (this.ended || this.localFin || !this.settled) {
       if (done) queueMicrotask(() => done(new Error('stream is closed')));

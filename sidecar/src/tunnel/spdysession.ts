@@ -178,7 +178,7 @@ export class SpdySession implements StreamHost {
     if (!this.ended && !this.socket.destroyed) this.socket.write(frame);
   }
 
-  private onControl(type: number, _flags: number, payload: Buffer): void {
+  private onControl(type: number, flags: number, payload: Buffer): void {
     this.heard = true;
     if (type === SYN_REPLY || type === RST_STREAM) {
       if (payload.length < 4) return;
@@ -187,7 +187,7 @@ export class SpdySession implements StreamHost {
       if (!stream) return;
       if (type === SYN_REPLY) {
         stream.onReply(id);
-        if (_flags & FLAG_FIN) stream.onFin(id);
+        if (flags & FLAG_FIN) stream.onFin(id);
       } else {
         stream.onReset(id);
       }
