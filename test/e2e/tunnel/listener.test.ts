@@ -211,21 +211,31 @@ for (const transport of ['websocket', 'spdy'] as const) describe(`port listener 
   it('keeps a connection working when a parallel one is destroyed mid-transfer', async () => {
     const { l, ip, port, errors } = await listen({ namespace: 'demo', pod: web, podPort: 8080 });
     const size = 32 * MB;
-    const start = async () => {
+    const start = async (n: number) => {
       const s = await connect(port, ip);
-      s.write(`GET /bytes?n=${size} HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n`);
+      s.write(`GET /bytes?n=${n} HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n`);
       return s;
     };
-    const victim = await start();
-    const survivor = await start();
+    // The victim asks for far more than the test runs for, and is flowing before the survivor
+    // starts; it is cut once the survivor is itself mid-transfer. Nothing here races the clock.
+    const victim = await start(64 * 1024 * MB);
     victim.on('error', () => undefined);
     let victimGot = 0;
-    victim.on('data', (c: Buffer) => {
-      victimGot += c.length;
-      if (victimGot > 4 * MB) victim.resetAndDestroy();
+    const victimFlowing = new Promise<void>((resolve) => {
+      victim.on('data', (c: Buffer) => {
+        victimGot += c.length;
+        if (victimGot > MB) resolve();
+      });
+    });
+    await victimFlowing;
+    const survivor = await start(size);
+    let survivorGot = 0;
+    survivor.on('data', (c: Buffer) => {
+      survivorGot += c.length;
+      if (survivorGot > 4 * MB && !victim.destroyed) victim.resetAndDestroy();
     });
     const body = await readAll(survivor);
-    assert.ok(victim.destroyed, 'the victim was cut mid-transfer');
+    assert.ok(victim.destroyed, `the victim was cut mid-transfer (survivor got ${survivorGot} bytes)`);
     assert.ok(body.length > size && body.length < size + 1024, `the survivor got its ${size} bytes (${body.length} with the head)`);
     assert.match(body.toString('latin1', 0, 200), /^HTTP\/1\.1 200/);
     await until('both connections to close', () => (l.connectionCount === 0 ? true : undefined));
