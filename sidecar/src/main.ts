@@ -6,6 +6,7 @@ import { clientNodeForward } from './diagnostics/clientNodeForward';
 import { createTransport } from './engine/transport';
 import { KubeForwardError, messageOf } from './errors';
 import { loadFwdConf } from './fwdconf/fwdconf';
+import { releaseMemoryWhenIdle } from './lifecycle/idleMemory';
 import { HostsFileManager } from './hostsfile';
 import { currentIdentity } from './privilege/identity';
 import { readFilesAsUser } from './privilege/readAsUser';
@@ -21,6 +22,8 @@ async function main(argv: string[]): Promise<number | undefined> {
   const command = parseCommandLine(argv);
   const identity = currentIdentity();
   const makeHosts = (path: string) => new HostsFileManager(path);
+  // The commands that keep running give back what their start-up burst grew, once idle.
+  if (command.command === 'serve' || command.command === 'svc' || command.command === 'target') releaseMemoryWhenIdle();
   switch (command.command) {
     case 'version':
       process.stdout.write(command.quiet ? `${version}\n` : `kube-forward ${version} (node ${process.version})\n`);

@@ -163,7 +163,7 @@ const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3
 /** Go's time.ParseDuration syntax (`90s`, `1m30s`, `1.5h`), in milliseconds. */
 export function parseDuration(text: string): number | undefined {
   if (text === '0') return 0;
-  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
   let total = 0;
   let at = 0;
   while (at < text.length) {

@@ -17,8 +17,6 @@ export interface StreamHost {
 }
 
 const MAX_ERROR_TEXT = 4096;
-/** How long a reset data stream waits for the kubelet's reason on the error stream. */
-const ERROR_GRACE_MS = 200;
 
 /**
  * One forwarded connection as a SPDY stream pair in a shared session (the way kubectl does it):
@@ -51,7 +49,7 @@ export class MuxStream implements TunnelLike {
   private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly host: StreamHost, readonly errorId: number, readonly dataId: number, readonly target: TunnelTarget,
-    private readonly where: FailureContext, private readonly limits: { window: number; openTimeoutMs: number; closeTimeoutMs: number }) {
+    private readonly where: FailureContext, private readonly limits: { window: number; openTimeoutMs: number; closeTimeoutMs: number; errorGraceMs: number }) {
     this.ready = new Promise<this>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -180,7 +178,7 @@ export class MuxStream implements TunnelLike {
     if (this.errorText || streamId === this.errorId) return this.endReset();
     // The kubelet may reset the data stream before it writes why on the error stream (a pod
     // being deleted): give that text a moment to arrive.
-    this.graceTimer ??= setTimeout(() => this.endReset(), ERROR_GRACE_MS);
+    this.graceTimer ??= setTimeout(() => this.endReset(), this.limits.errorGraceMs);
   }
 
   private endReset(): void {

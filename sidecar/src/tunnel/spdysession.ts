@@ -15,6 +15,8 @@ export interface SpdySessionOptions {
   streamWindow?: number;
   /** A stream's graceful close waits this long for the pod's FIN. Default 2 s. */
   closeTimeoutMs?: number;
+  /** A stream the kubelet reset waits this long for its reason on the error stream. Default 200 ms. */
+  errorGraceMs?: number;
   /** No streams for this long: the session closes. Default 60 s. */
   idleMs?: number;
 }
@@ -47,6 +49,7 @@ export class SpdySession implements StreamHost {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly window: number;
   private readonly closeTimeoutMs: number;
+  private readonly errorGraceMs: number;
   private readonly idleMs: number;
   private error: Error | undefined;
   /** Set when pings went unanswered for this many ms. */
@@ -57,6 +60,7 @@ export class SpdySession implements StreamHost {
   constructor(private readonly socket: Socket, head: Buffer, private readonly where: Omit<FailureContext, 'port'>, options: SpdySessionOptions = {}) {
     this.window = options.streamWindow ?? 1024 * 1024;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 2000;
+    this.errorGraceMs = options.errorGraceMs ?? 200;
     this.idleMs = options.idleMs ?? 60_000;
     this.parser = new SpdyParser({
       data: (id, chunk) => {
@@ -108,7 +112,7 @@ export class SpdySession implements StreamHost {
     this.nextId += 4;
     const request = String(this.nextRequest++);
     const stream = new MuxStream(this, errorId, dataId, target, { ...this.where, port: target.port },
-      { window: this.window, openTimeoutMs, closeTimeoutMs: this.closeTimeoutMs });
+      { window: this.window, openTimeoutMs, closeTimeoutMs: this.closeTimeoutMs, errorGraceMs: this.errorGraceMs });
     this.streams.set(errorId, stream);
     this.streams.set(dataId, stream);
     const port = String(target.port);
