@@ -35,8 +35,17 @@ async function main(): Promise<void> {
     await sidecar.waitFor(/ACTIVE\s+web\.demo\.admin (127\.[\d.]+):/, 60_000);
     await sidecar.waitFor(/ACTIVE\s+mysql-b\.demo\.admin/, 60_000);
     await sidecar.waitFor(/ACTIVE\s+db-2\.db\.demo\.admin/, 60_000);
-    // Names reach the hosts file in one batched write just after the forwards turn Active.
-    if (names) await waitFor('the names in /etc/hosts', () => /\sweb\.demo\s/.test(fs.readFileSync('/etc/hosts', 'utf8')), 10_000, 20);
+    // Names reach the hosts file in batched writes just after the forwards turn Active: wait for
+    // every name looked up below (written only for forwards that are Active).
+    const services = ['mysql-a', 'mysql-b'];
+    const pods = ['db-0.db', 'db-1.db', 'db-2.db'];
+    const lookedUp = ['web.demo', ...services.map((svc) => `${svc}.demo`), ...pods];
+    if (names) {
+      await waitFor(`the names ${lookedUp.join(', ')} in /etc/hosts`, () => {
+        const text = fs.readFileSync('/etc/hosts', 'utf8');
+        return lookedUp.every((name) => new RegExp(`\\s${name.replace(/\./g, '\\.')}\\s`).test(text));
+      }, 30_000, 20);
+    }
     say(sidecar.output().trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
     say();
     say(bold('Services answering by name (through the system resolver and /etc/hosts):'));
@@ -50,12 +59,12 @@ async function main(): Promise<void> {
     const web = await host('web.demo', 'web');
     const response = await httpGet(`http://${web}/`);
     say(`  $ curl http://${web}/\n    ${response.status} ${response.body}`);
-    for (const svc of ['mysql-a', 'mysql-b']) {
+    for (const svc of services) {
       const h = await host(`${svc}.demo`, svc);
       const line = await exchange(h, 3306, undefined, /\n/);
       say(`  ${`${h}:3306`.padEnd(22)} → ${line.trim()}`);
     }
-    for (const pod of ['db-0.db', 'db-1.db', 'db-2.db']) {
+    for (const pod of pods) {
       const h = await host(pod, `db-${pod[3]}.db`);
       const line = await exchange(h, 5432, 'hello\n', /hello\n/);
       say(`  ${`${h}:5432`.padEnd(22)} → ${line.split('\n')[0]} (echoed "hello")`);

@@ -41,19 +41,30 @@ async function main(): Promise<void> {
     const web = state.forwards.find((f) => f.id === 'web.demo.dev');
     result.webPorts = web?.ports.map((p) => `${p.port}->${p.localPort}`);
     result.webIp = web?.ip;
-    // A real request through the unprivileged forward (port 80 moved to 10080).
-    for (let i = 0; i < 100 && web; i++) {
+    // A real request through the unprivileged forward (port 80 moved to 10080): once web is
+    // Active, retried until one answers 200 or the deadline passes (then the last answer or error).
+    const deadline = Date.now() + 30_000;
+    while (web && Date.now() < deadline) {
       const now = await connection.sendRequest(P.GetState.type);
       if (now.forwards.some((f) => f.id === web.id && f.status === 'Active')) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    result.webAnswer = await new Promise<string>((resolve) => {
-      http.get(`http://${web?.ip ?? ''}:10080/`, { agent: false }, (res) => {
+    const get = () => new Promise<{ ok: boolean; text: string }>((resolve) => {
+      const req = http.get(`http://${web?.ip ?? ''}:10080/`, { agent: false, timeout: 5000 }, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(body));
-      }).on('error', (e) => resolve(`error: ${e.message}`));
+        res.on('end', () => resolve({ ok: res.statusCode === 200, text: body }));
+        res.on('error', (e) => resolve({ ok: false, text: `error: ${e.message}` }));
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+      req.on('error', (e) => resolve({ ok: false, text: `error: ${e.message}` }));
     });
+    let reply = await get();
+    while (!reply.ok && web && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      reply = await get();
+    }
+    result.webAnswer = reply.text;
     await connection.sendRequest('shutdown');
     await connection.sendNotification('exit');
     result.exit = await new Promise((resolve) => child.once('exit', (code) => resolve(code)));

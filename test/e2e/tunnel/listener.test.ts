@@ -147,8 +147,12 @@ for (const transport of ['websocket', 'spdy'] as const) describe(`port listener 
 
     const client2 = await connect(port, ip);
     const ended = readAll(client2);
+    let seen = '';
+    client2.on('data', (c: Buffer) => (seen += c.toString()));
     client2.write('ping');
     await until('the second backend connection', () => (backendSockets.length > before + 1 ? true : undefined));
+    // The backend ends only once its echo is back, so the close cannot overtake the ping.
+    await until('the echo', () => (seen === 'ping' ? true : undefined));
     backendSockets[before + 1]!.end('bye');
     assert.equal((await ended).toString(), 'pingbye');
     client2.destroy();

@@ -63,10 +63,12 @@ describe('Ring', () => {
 
   it('push stays O(1): a million pushes into a small ring are quick', () => {
     const ring = new Ring<number>(60);
-    const start = process.hrtime.bigint();
+    // CPU time, not wall clock: time spent waiting for a core on a busy machine does not count.
+    const start = process.cpuUsage();
     for (let i = 0; i < 1_000_000; i++) ring.push(i);
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const { user, system } = process.cpuUsage(start);
+    const ms = (user + system) / 1000;
     assert.deepEqual(ring.newest(2), [999_998, 999_999]);
-    assert.ok(ms < 1000, `1e6 pushes took ${ms} ms`);
+    assert.ok(ms < 1000, `1e6 pushes took ${ms} ms of CPU`);
   });
 });

@@ -22,7 +22,8 @@ describe('forwarding from the workspace settings', () => {
     assert.ok(f);
     const byIp = JSON.parse((await get(`http://${f.ip}/`)).body) as { pod: string };
     assert.equal(byIp.pod, f.pod);
-    const resolved = await dns.lookup('web.demo', { family: 4 });
+    // The names are written in a batch just after Active: poll until the resolver finds it.
+    const resolved = await until('web.demo to resolve', () => dns.lookup('web.demo', { family: 4 }), 10_000);
     assert.equal(resolved.address, f.ip);
     assert.equal((await get('http://web.demo/')).status, 200);
   });

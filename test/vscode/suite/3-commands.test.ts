@@ -36,6 +36,9 @@ describe('commands and crash handling', () => {
     const a = await api();
     const pid = a.sidecarPid();
     assert.ok(pid);
+    // The names are written in a batch just after Active: the block must be there before the kill
+    // for what the kill leaves behind to mean anything.
+    await until('the sidecar\'s block in /etc/hosts', () => /^# BEGIN kube-forward /m.test(fs.readFileSync('/etc/hosts', 'utf8')));
     process.kill(pid, 'SIGKILL');
     await until('the sidecar to be reported failed', () => a.sidecarState() === 'failed', 30_000);
     assert.match(fs.readFileSync('/etc/hosts', 'utf8'), /# BEGIN kube-forward/, 'kill -9 left its block (this VS Code\'s private /etc/hosts)');
