@@ -58,6 +58,9 @@ for (const transport of ['websocket', 'spdy'] as const) describe(`port listener 
     const ip = `127.1.27.${nextIp++}`;
     const l = await PortListener.listen({
       kc: kubeConfig('dev'), ip, port: 0, resolve: () => target, pool: false, transport,
+      // A deleted pod's reason follows the kubelet's reset of the stream; on a loaded machine
+      // later than the default 200 ms grace.
+      session: { errorGraceMs: 5000 },
       hooks: { onError: (code, message) => errors.push({ code, message }) },
       ...extra,
     });
