@@ -2,6 +2,7 @@
 // dist/sidecar.js (plain Node program and CLI), dist/webview.js (browser).
 import * as esbuild from 'esbuild';
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
@@ -15,6 +16,24 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
   define: { KUBE_FORWARD_VERSION: JSON.stringify(version) },
+};
+
+/**
+ * client-node's package has no "sideEffects" field, so esbuild keeps (and Node evaluates at
+ * start) every generated API client and model its config.js reaches through gen/index.js, though
+ * the sidecar uses only KubeConfig. Its generated code has no side effects: marked so, only what
+ * is used stays. And the undici it imports is loaded on first use (sidecar/bundle/lazy-undici.cjs).
+ */
+const pureClientNodeGen = {
+  name: 'pure-client-node-gen',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'pure-client-node-gen' || !/client-node[\\/]dist/.test(args.importer)) return undefined;
+      if (args.path === 'undici') return { path: path.resolve('sidecar/bundle/lazy-undici.cjs') };
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'pure-client-node-gen' });
+      return /client-node[\\/]dist[\\/]gen[\\/]/.test(resolved.path) ? { ...resolved, sideEffects: false } : resolved;
+    });
+  },
 };
 
 /** @type {import('esbuild').BuildOptions[]} */
@@ -32,6 +51,7 @@ const builds = [
     ...common,
     entryPoints: ['sidecar/src/main.ts'],
     outfile: 'dist/sidecar.js',
+    plugins: [pureClientNodeGen],
     platform: 'node',
     format: 'cjs',
     target: 'node22',

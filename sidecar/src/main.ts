@@ -1,10 +1,8 @@
-import { parseArgs } from 'node:util';
 import { createEngine } from './app';
 import { parseCommandLine, type SvcOptions } from './cli/args';
 import { runForwards } from './cli/run';
-import { clientNodeForward } from './diagnostics/clientNodeForward';
 import { createTransport } from './engine/transport';
-import { KubeForwardError, messageOf } from './errors';
+import { messageOf } from './errors';
 import { loadFwdConf } from './fwdconf/fwdconf';
 import { releaseMemoryWhenIdle } from './lifecycle/idleMemory';
 import { HostsFileManager } from './hostsfile';
@@ -18,7 +16,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Resolves to an exit code, or to undefined while the sidecar keeps running (forwards, server). */
 async function main(argv: string[]): Promise<number | undefined> {
-  if (argv[0] === 'client-node-forward') return diagnostics(argv.slice(1));
   const command = parseCommandLine(argv);
   const identity = currentIdentity();
   const makeHosts = (path: string) => new HostsFileManager(path);
@@ -98,20 +95,6 @@ async function svc(o: SvcOptions, identity: ReturnType<typeof currentIdentity>, 
     context, namespace, ...(o.selector ? { selector: o.selector } : {}), ...(o.fieldSelector ? { fieldSelector: o.fieldSelector } : {}),
   })));
   return runForwards(engine, { namespaces: specs, targets: [], verbose: o.verbose }, output());
-}
-
-async function diagnostics(args: string[]): Promise<number | undefined> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      kubeconfig: { type: 'string', short: 'c' }, context: { type: 'string', short: 'x' },
-      namespace: { type: 'string', short: 'n', default: 'default' }, pod: { type: 'string' }, port: { type: 'string' },
-      listen: { type: 'string', default: '127.0.0.1:0' },
-    },
-  });
-  if (!values.pod || !values.port) throw new KubeForwardError('USAGE', 'client-node-forward needs --pod and --port');
-  await clientNodeForward({ ...values, namespace: values.namespace, pod: values.pod, port: Number(values.port), listen: values.listen });
-  return undefined;
 }
 
 main(process.argv.slice(2)).then(

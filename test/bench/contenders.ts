@@ -181,10 +181,10 @@ export async function startKubectl(env: Env, mode: 'ws' | 'spdy', namespace: str
   return f;
 }
 
-/** `kube-forward client-node-forward`: client-node's PortForward as its example uses it. */
+/** client-node's PortForward as its example uses it, from the npm package (test/peers/clientNodeForward.ts). */
 export async function startClientNode(env: Env, namespace: string, pod: string, podPort: number, ip: string): Promise<Forwarder> {
   const startedAt = performance.now();
-  const proc = startProcess(process.execPath, [bundle, 'client-node-forward', '-c', env.kubeconfig, '-x', env.context,
+  const proc = startProcess(process.execPath, [path.join(__dirname, '..', 'peers', 'clientNodeForward.js'), '-c', env.kubeconfig, '-x', env.context,
     '-n', namespace, '--pod', pod, '--port', String(podPort), '--listen', `${ip}:0`]);
   const f = forwarder('client-node', proc, 'SIGTERM', startedAt);
   try {

@@ -5,7 +5,6 @@ import { describe, it } from 'node:test';
 import { httpGet } from '../helpers/net';
 import { startProcess, type TestProcess } from '../helpers/process';
 import { kubectl, kubectlJson } from './kubectl';
-import { repoRoot } from './paths';
 import { requireState } from './state';
 import { waitFor, withTimeout } from './wait';
 
@@ -76,11 +75,11 @@ describe('test control plane (smoke)', () => {
     }
   });
 
-  it('port-forwards with @kubernetes/client-node from the sidecar bundle', async () => {
+  it('port-forwards with @kubernetes/client-node (the benchmarks\' peer)', async () => {
     const state = requireState();
     const [pod] = await runningWebPods();
     assert.ok(pod);
-    const proc = startProcess(process.execPath, [path.join(repoRoot, 'dist', 'sidecar.js'), 'client-node-forward',
+    const proc = startProcess(process.execPath, [path.join(__dirname, '..', 'peers', 'clientNodeForward.js'),
       '--kubeconfig', state.kubeconfig, '--context', 'admin', '-n', 'demo', '--pod', pod, '--port', '8080']);
     try {
       const match = await proc.waitFor(/listening 127\.0\.0\.1:(\d+)/);

@@ -4,11 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { kubectlJson } from '../cluster/kubectl';
 import { repoRoot } from '../cluster/paths';
-import { requireState } from '../cluster/state';
+import { waitFor } from '../cluster/wait';
 import { httpGet } from '../helpers/net';
-import { startProcess } from '../helpers/process';
+import { startSidecar, svcArgs, tempHosts } from '../helpers/sidecar';
 
 const vsix = path.join(repoRoot, 'kube-forward.vsix');
 let unpacked = '';
@@ -37,19 +36,18 @@ describe('npm run package', () => {
     assert.ok(!files.some((f) => /node_modules|\.ts$|\.map$|^extension\/(test|sidecar\/src|extension\/src)/.test(f)));
   });
 
-  it('ships a sidecar bundle whose client-node opens WebSockets to the API server', async () => {
-    const state = requireState();
-    const pods = await kubectlJson<{ items: { metadata: { name: string }; status: { phase: string } }[] }>(['get', 'pods', '-n', 'demo', '-l', 'app=web,!role']);
-    const pod = pods.items.find((p) => p.status.phase === 'Running')?.metadata.name;
-    assert.ok(pod);
-    const proc = startProcess(process.execPath, [path.join(unpacked, 'extension', 'dist', 'sidecar.js'), 'client-node-forward',
-      '--kubeconfig', state.kubeconfig, '--context', 'admin', '-n', 'demo', '--pod', pod, '--port', '8080']);
+  it('ships a sidecar bundle that forwards a namespace and answers by name', async () => {
+    const hosts = tempHosts();
+    const sidecar = startSidecar(svcArgs({ hostsPath: hosts.path }), { bundle: path.join(unpacked, 'extension', 'dist', 'sidecar.js') });
     try {
-      const match = await proc.waitFor(/listening 127\.0\.0\.1:(\d+)/);
-      const response = await httpGet(`http://127.0.0.1:${match[1]}/`);
-      assert.equal(JSON.parse(response.body).pod, pod);
+      const web = await sidecar.forward('web.demo.admin');
+      assert.ok(web.ip, web.line);
+      await waitFor('web in the hosts file', () => hosts.ip('web') === web.ip, 10_000, 50);
+      const response = await httpGet(`http://${web.ip}:${Number(/^(\d+)/.exec(web.ports ?? '')?.[1])}/`);
+      assert.equal(JSON.parse(response.body).namespace, 'demo');
     } finally {
-      await proc.stop();
+      await sidecar.stop();
+      hosts.remove();
     }
   });
 });

@@ -58,6 +58,8 @@ export interface SidecarOptions {
   env?: NodeJS.ProcessEnv;
   /** Command words put before `node dist/sidecar.js` (e.g. an `unshare` wrapper). */
   wrap?: string[];
+  /** Another sidecar bundle than dist/sidecar.js (e.g. the one packed in the .vsix). */
+  bundle?: string;
   spawn?: SpawnOptions;
 }
 
@@ -130,8 +132,9 @@ export class Sidecar {
 
 /** Starts `node dist/sidecar.js ARGS` (stdout is a pipe: one line per change). */
 export function startSidecar(args: string[], options: SidecarOptions = {}): Sidecar {
-  if (!fs.existsSync(sidecarBundle)) throw new Error(`${sidecarBundle} is missing: run \`node esbuild.mjs\``);
-  const words = [...(options.wrap ?? []), process.execPath, sidecarBundle, ...args];
+  const bundle = options.bundle ?? sidecarBundle;
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`node esbuild.mjs\``);
+  const words = [...(options.wrap ?? []), process.execPath, bundle, ...args];
   const [command = process.execPath, ...rest] = words;
   return new Sidecar(startProcess(command, rest, { env: { ...process.env, ...options.env }, ...options.spawn }));
 }

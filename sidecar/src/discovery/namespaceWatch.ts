@@ -1,6 +1,4 @@
-import {
-  CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Pod, type V1Service,
-} from '@kubernetes/client-node';
+import type { KubeConfig, V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import { WatchedCollection } from './watch';
 
 export interface NamespaceWatchOptions {
@@ -31,18 +29,16 @@ export class NamespaceWatch {
   readonly ready: Promise<void>;
 
   constructor(kc: KubeConfig, readonly namespace: string, options: NamespaceWatchOptions, private readonly events: NamespaceWatchEvents) {
-    const core = kc.makeApiClient(CoreV1Api);
-    const discovery = kc.makeApiClient(DiscoveryV1Api);
     const serviceDelay = options.serviceDebounceMs ?? 20;
     const podDelay = options.podDebounceMs ?? 100;
     const health = (error: string | undefined) => this.events.onHealth(error);
-    this.services = new WatchedCollection<V1Service>(kc, `/api/v1/namespaces/${namespace}/services`,
-      () => core.listNamespacedService({ namespace, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector }),
+    const ns = encodeURIComponent(namespace);
+    this.services = new WatchedCollection<V1Service>(kc, `/api/v1/namespaces/${ns}/services`,
       { onChange: () => this.schedule(serviceDelay), onHealth: health }, options.labelSelector, options.fieldSelector);
-    this.pods = new WatchedCollection<V1Pod>(kc, `/api/v1/namespaces/${namespace}/pods`,
-      () => core.listNamespacedPod({ namespace }), { onChange: () => this.schedule(podDelay), onHealth: health });
-    this.slices = new WatchedCollection<V1EndpointSlice>(kc, `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
-      () => discovery.listNamespacedEndpointSlice({ namespace }), { onChange: () => this.schedule(podDelay), onHealth: () => undefined });
+    this.pods = new WatchedCollection<V1Pod>(kc, `/api/v1/namespaces/${ns}/pods`,
+      { onChange: () => this.schedule(podDelay), onHealth: health });
+    this.slices = new WatchedCollection<V1EndpointSlice>(kc, `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
+      { onChange: () => this.schedule(podDelay), onHealth: () => undefined });
     this.ready = Promise.all([this.services.synced, this.pods.synced, this.slices.synced]).then(() => undefined);
   }
 

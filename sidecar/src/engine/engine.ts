@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1NamespaceList, V1ServiceList } from '@kubernetes/client-node';
+import { kubeJson } from '../kube/rest';
 import { KubeForwardError, codeOf, messageOf } from '../errors';
 import { apiError } from '../kube/apiError';
 import { contextInfos, kubeConfigFor, loadKubeconfig, resolveContext, type LoadedKubeconfig } from '../kube/config';
@@ -112,11 +113,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   async listNamespaces(context?: string): Promise<NamespaceSummary[]> {
     const name = this.contextName(context);
     const kc = this.kubeConfigOf(name);
-    const core = kc.makeApiClient(CoreV1Api);
     const forwarded = new Set([...this.namespaces.values()].filter((n) => n.context === name).map((n) => n.namespace));
     let names: string[];
     try {
-      names = (await core.listNamespace()).items.map((n) => n.metadata?.name ?? '').filter(Boolean);
+      names = (await kubeJson<V1NamespaceList>(kc, { path: '/api/v1/namespaces' })).items.map((n) => n.metadata?.name ?? '').filter(Boolean);
     } catch (error) {
       const e = apiError(error, kc, `listing namespaces of context "${name}"`);
       // Users allowed in one namespace only cannot list namespaces: offer the context's own.
@@ -127,7 +127,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     return Promise.all(names.sort().map(async (ns) => {
       let services: number | undefined;
       try {
-        services = (await core.listNamespacedService({ namespace: ns })).items.length;
+        services = (await listServiceObjects(kc, ns)).items.length;
       } catch {
         services = undefined;
       }
@@ -138,7 +138,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   async listServices(context: string | undefined, namespace: string): Promise<ServiceSummary[]> {
     const kc = this.kubeConfigOf(context);
     try {
-      const list = await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace });
+      const list = await listServiceObjects(kc, namespace);
       return list.items.map((s) => ({
         name: s.metadata?.name ?? '',
         namespace,
@@ -378,4 +378,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       /* nothing more can be done on exit */
     }
   }
+}
+
+function listServiceObjects(kc: KubeConfig, namespace: string): Promise<V1ServiceList> {
+  return kubeJson<V1ServiceList>(kc, { path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/services` });
 }

@@ -1,4 +1,5 @@
-import { AppsV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import { kubeJson } from '../kube/rest';
 import { NamespaceWatch } from '../discovery/namespaceWatch';
 import { choosePod, isEligible, isReady, matchesSelector } from '../discovery/pods';
 import { KubeForwardError, codeOf, messageOf } from '../errors';
@@ -51,10 +52,9 @@ export class TargetForward implements ForwardSource {
   async start(): Promise<void> {
     const { namespace, kind, name } = this.spec;
     if (kind === 'deployment' || kind === 'statefulset') {
-      const apps = this.kc.makeApiClient(AppsV1Api);
       try {
-        const workload = kind === 'deployment' ? await apps.readNamespacedDeployment({ name, namespace })
-          : await apps.readNamespacedStatefulSet({ name, namespace });
+        const workload = await kubeJson<V1Deployment | V1StatefulSet>(this.kc,
+          { path: `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${kind}s/${encodeURIComponent(name)}` });
         this.selector = workload.spec?.selector.matchLabels;
         if (!this.selector) throw new KubeForwardError('UNSUPPORTED', `${kind} ${name} uses matchExpressions only, which targets do not follow yet`);
       } catch (error) {

@@ -1,5 +1,8 @@
 import * as path from 'node:path';
-import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import type { Cluster, Context, User } from '@kubernetes/client-node';
+// The module itself, not the package's index: the index loads every generated API client and
+// model (see esbuild.mjs: the sidecar bundle keeps only what config.js uses).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import * as yaml from 'js-yaml';
 import { KubeForwardError, messageOf } from '../errors';
 import type { Identity } from '../privilege/identity';

@@ -1,6 +1,7 @@
-import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1SelfSubjectAccessReview } from '@kubernetes/client-node';
 import { KubeForwardError } from '../errors';
 import { apiError } from './apiError';
+import { kubeJson } from './rest';
 
 interface Check { verb: string; resource: string; subresource?: string; group?: string }
 
@@ -21,10 +22,11 @@ const describe = (c: Check) => `${c.verb} ${c.resource}${c.subresource ? `/${c.s
  * resolves when everything is allowed, rejects with one RBAC_DENIED error naming all that is not.
  */
 export async function checkNamespaceAccess(kc: KubeConfig, context: string, namespace: string): Promise<void> {
-  const api = kc.makeApiClient(AuthorizationV1Api);
   const results = await Promise.all(needed.map(async (check) => {
     try {
-      const review = await api.createSelfSubjectAccessReview({
+      const review = await kubeJson<V1SelfSubjectAccessReview>(kc, {
+        method: 'POST',
+        path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
         body: {
           apiVersion: 'authorization.k8s.io/v1',
           kind: 'SelfSubjectAccessReview',

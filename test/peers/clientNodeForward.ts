@@ -1,7 +1,8 @@
 import * as net from 'node:net';
+import { parseArgs } from 'node:util';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
 
-export interface ClientNodeForwardOptions {
+interface ClientNodeForwardOptions {
   kubeconfig?: string;
   context?: string;
   namespace: string;
@@ -11,12 +12,14 @@ export interface ClientNodeForwardOptions {
 }
 
 /**
- * `kube-forward client-node-forward`: @kubernetes/client-node's own PortForward, used the way its
- * example does (a net server calling portForward per connection). It is a peer in the benchmarks
- * and proves that the bundled client-node opens WebSockets to the API server. Not Kube Forward's
- * transport (see tunnel/).
+ * @kubernetes/client-node's own PortForward, used the way its example does (a net server calling
+ * portForward per connection), from the npm package as its users run it: a peer in the
+ * benchmarks and the cluster smoke test. Not part of Kube Forward (its sidecar has its own
+ * transport, sidecar/src/tunnel).
+ *   node out/test/peers/clientNodeForward.js [-c KUBECONFIG] [-x CONTEXT] [-n NS] --pod POD --port PORT [--listen HOST:PORT]
+ * Prints `listening HOST:PORT`.
  */
-export async function clientNodeForward(options: ClientNodeForwardOptions): Promise<void> {
+async function clientNodeForward(options: ClientNodeForwardOptions): Promise<void> {
   const kc = new KubeConfig();
   if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
   else kc.loadFromDefault();
@@ -46,3 +49,19 @@ function splitHostPort(value: string): [string, number] {
   const port = i >= 0 ? Number(value.slice(i + 1)) : 0;
   return [host || '127.0.0.1', Number.isInteger(port) ? port : 0];
 }
+
+const { values } = parseArgs({
+  options: {
+    kubeconfig: { type: 'string', short: 'c' }, context: { type: 'string', short: 'x' },
+    namespace: { type: 'string', short: 'n', default: 'default' }, pod: { type: 'string' }, port: { type: 'string' },
+    listen: { type: 'string', default: '127.0.0.1:0' },
+  },
+});
+if (!values.pod || !values.port) {
+  process.stderr.write('clientNodeForward: --pod and --port are needed\n');
+  process.exit(2);
+}
+clientNodeForward({ ...values, namespace: values.namespace, pod: values.pod, port: Number(values.port), listen: values.listen }).catch((error: unknown) => {
+  process.stderr.write(`clientNodeForward: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});
