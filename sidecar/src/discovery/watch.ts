@@ -14,6 +14,9 @@ export interface WatchHandlers<T> {
 /** How long the API server keeps one watch open (client-go picks 5–10 min). */
 const WATCH_SECONDS = 300;
 
+/** A watch that ends empty sooner than this counts as failed (backoff, then relist). */
+const QUICK_END_MS = 200;
+
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 /** The watch asked for a relist (410 Gone: the resource version is too old). */
@@ -131,8 +134,11 @@ export class WatchedCollection<T extends KubernetesObject> {
       // The server ends the watch after watchSeconds; silence well past that is a dead connection.
       idleTimeoutMs: (this.watchSeconds + 30) * 1000,
     });
+    const opened = performance.now();
+    let events = 0;
     await new Promise<void>((resolve, reject) => {
       const lines = new WatchLines<T>((event) => {
+        events++;
         try {
           this.apply(event);
         } catch (error) {
@@ -148,7 +154,9 @@ export class WatchedCollection<T extends KubernetesObject> {
           reject(error);
         }
       });
-      res.on('end', () => resolve());
+      // A watch the server ends at once, empty, would otherwise be reopened in a tight loop.
+      res.on('end', () => (events === 0 && performance.now() - opened < QUICK_END_MS
+        ? reject(new Error(`the API server ended the watch of ${this.path} at once`)) : resolve()));
       res.on('error', reject);
       res.on('close', () => reject(new Error(`watch of ${this.path} was cut`)));
     });
