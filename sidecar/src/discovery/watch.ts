@@ -17,7 +17,8 @@ const WATCH_SECONDS = 300;
 /** A watch that ends empty sooner than this counts as failed (backoff, then relist). */
 const QUICK_END_MS = 200;
 
-const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
+const keyOf = (o: KubernetesObject) => key(o.metadata?.namespace, o.metadata?.name);
 
 /** The watch asked for a relist (410 Gone: the resource version is too old). */
 class Expired extends Error {}
@@ -30,6 +31,8 @@ class Expired extends Error {}
  */
 export class WatchedCollection<T extends KubernetesObject> {
   private readonly cache = new Map<string, T>();
+  /** list()'s answer until the cache changes (read once per service on every sync). */
+  private snapshot: readonly T[] | undefined;
   private readonly backoff = new Backoff(1000, 30_000);
   private resourceVersion = '';
   private timer: NodeJS.Timeout | undefined;
@@ -53,11 +56,11 @@ export class WatchedCollection<T extends KubernetesObject> {
   }
 
   list(): readonly T[] {
-    return [...this.cache.values()];
+    return (this.snapshot ??= [...this.cache.values()]);
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.cache.get(`${namespace ?? ''}/${name}`);
+    return this.cache.get(key(namespace, name));
   }
 
   async stop(): Promise<void> {
@@ -99,15 +102,15 @@ export class WatchedCollection<T extends KubernetesObject> {
     const list = await kubeJson<KubernetesListObject<T>>(this.kc, { path: this.path, query: this.query({}), signal: this.aborter.signal });
     if (this.stopped) return;
     const fresh = new Map(list.items.map((o) => [keyOf(o), o]));
-    for (const [key, old] of this.cache) {
-      if (!fresh.has(key)) {
-        this.cache.delete(key);
+    for (const [k, old] of this.cache) {
+      if (!fresh.has(k)) {
+        this.remove(k);
         this.handlers.onChange('delete', old);
       }
     }
-    for (const [key, o] of fresh) {
-      const old = this.cache.get(key);
-      this.cache.set(key, o);
+    for (const [k, o] of fresh) {
+      const old = this.cache.get(k);
+      this.put(k, o);
       if (!old) this.handlers.onChange('add', o);
       else if (old.metadata?.resourceVersion !== o.metadata?.resourceVersion) this.handlers.onChange('update', o);
     }
@@ -162,6 +165,16 @@ export class WatchedCollection<T extends KubernetesObject> {
     });
   }
 
+  private put(k: string, o: T): void {
+    this.cache.set(k, o);
+    this.snapshot = undefined;
+  }
+
+  private remove(k: string): void {
+    this.cache.delete(k);
+    this.snapshot = undefined;
+  }
+
   private apply(event: WatchEvent<T>): void {
     if (this.stopped) return;
     if (event.type === 'ERROR') {
@@ -173,13 +186,13 @@ export class WatchedCollection<T extends KubernetesObject> {
     const version = o.metadata?.resourceVersion;
     if (version) this.resourceVersion = version;
     if (event.type === 'BOOKMARK') return;
-    const key = keyOf(o);
+    const k = keyOf(o);
     if (event.type === 'DELETED') {
-      this.cache.delete(key);
+      this.remove(k);
       this.handlers.onChange('delete', o);
     } else {
-      const known = this.cache.has(key);
-      this.cache.set(key, o);
+      const known = this.cache.has(k);
+      this.put(k, o);
       this.handlers.onChange(known ? 'update' : 'add', o);
     }
   }
