@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Cluster, KubeConfig } from '@kubernetes/client-node';
 import { KubeForwardError } from '../errors';
 
 /**
@@ -42,10 +42,16 @@ function readText(res: http.IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-/** The response once its head arrived with a 2xx status (its body not read yet). */
-export async function kubeResponse(kc: KubeConfig, r: KubeRequest): Promise<http.IncomingMessage> {
+/** The cluster of kc's current context; KUBECONFIG_INVALID when it names none. */
+export function currentCluster(kc: KubeConfig): Cluster {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KubeForwardError('KUBECONFIG_INVALID', `the kubeconfig's context "${kc.getCurrentContext()}" names no cluster`);
+  return cluster;
+}
+
+/** The response once its head arrived with a 2xx status (its body not read yet). */
+export async function kubeResponse(kc: KubeConfig, r: KubeRequest): Promise<http.IncomingMessage> {
+  const cluster = currentCluster(kc);
   const options: https.RequestOptions = {};
   await kc.applyToHTTPSOptions(options);
   const url = new URL(cluster.server.replace(/\/+$/, '') + r.path);

@@ -3,6 +3,7 @@ import type { RequestOptions } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeForwardError, messageOf } from '../errors';
+import { currentCluster } from '../kube/rest';
 import { PORT_FORWARD_PROTOCOL } from './channels';
 import { connectFailure, handshakeFailure, type FailureContext } from './failures';
 import { sharedSecureContext } from './secureContext';
@@ -104,8 +105,7 @@ export async function upgradeToPod(kc: KubeConfig, options: OpenTunnelOptions,
   how: (server: string, request: UpgradeOptions) => Promise<Upgraded>): Promise<PodUpgrade> {
   const view = withContext(kc, options.context);
   const where = failureContext(view, options);
-  const cluster = view.getCurrentCluster();
-  if (!cluster) throw new KubeForwardError('KUBECONFIG_INVALID', `the kubeconfig's context "${view.getCurrentContext()}" names no cluster`);
+  const cluster = currentCluster(view);
   const cancelled = () => new KubeForwardError('ABORTED', `port-forward to pod ${options.namespace}/${options.pod} was cancelled`);
   const request: RequestOptions & SecureContextOptions & { agent?: Agent } = {};
   try {
