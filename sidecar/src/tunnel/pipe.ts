@@ -2,6 +2,9 @@ import type { Socket } from 'node:net';
 import { KubeForwardError, messageOf } from '../errors';
 import type { TunnelLike, TunnelSink } from './tunnel';
 
+/** A payload this large is part of a bulk transfer: it and what follows in the same turn are written together. */
+const BULK_CHUNK = 8 * 1024;
+
 /** 'in' = pod → local client, 'out' = local client → pod (as the metrics module counts). */
 export type Direction = 'in' | 'out';
 
@@ -28,6 +31,11 @@ export interface PipeOptions {
    * Default: the socket's own writableHighWaterMark (that is, whenever write() returns false).
    */
   socketHighWaterMark?: number;
+  /**
+   * A bulk transfer's chunks that arrive in one turn of the event loop are written to the local
+   * socket together, up to this many bytes (then the backlog check above applies). Default 256 KiB.
+   */
+  writeBatchBytes?: number;
   /** After the client half-closes, how long the pod may stay quiet before the tunnel is closed. Default 1 s. */
   lingerMs?: number;
   /**
@@ -67,6 +75,7 @@ class Relay implements TunnelSink, Pipe {
   private readonly high: number;
   private readonly low: number;
   private readonly socketHigh: number;
+  private readonly batchBytes: number;
   private readonly lingerMs: number;
   private readonly drainTimeoutMs: number;
   private drainTimer: NodeJS.Timeout | undefined;
@@ -76,6 +85,8 @@ class Relay implements TunnelSink, Pipe {
   private socketClosed = false;
   private lingering = false;
   private lastIn = 0;
+  private corked = false;
+  private flushQueued = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private finished = false;
   private faulted = false;
@@ -85,6 +96,7 @@ class Relay implements TunnelSink, Pipe {
     this.high = options.highWaterMark ?? 1024 * 1024;
     this.low = Math.min(options.lowWaterMark ?? 256 * 1024, this.high);
     this.socketHigh = options.socketHighWaterMark ?? socket.writableHighWaterMark;
+    this.batchBytes = options.writeBatchBytes ?? 256 * 1024;
     this.lingerMs = options.lingerMs ?? 1000;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     this.tap = hooks.tap;
@@ -117,13 +129,43 @@ class Relay implements TunnelSink, Pipe {
       this.tap?.('in', payload);
       this.hooks.onBytesIn?.(payload.length);
       if (this.lingering) this.lastIn = performance.now();
-      this.socket.write(payload);
-      if (this.socket.writableLength >= this.socketHigh && !this.tunnelPaused) {
-        this.tunnelPaused = true;
-        this.tunnel.pause();
+      if (this.corked) {
+        this.socket.write(payload);
+        if (this.socket.writableLength >= this.batchBytes) this.flush();
+      } else if (payload.length >= BULK_CHUNK) {
+        // Bulk: what arrives in this turn of the event loop (several TLS records) goes out in
+        // one writev instead of a send per record, up to the socket's high-water mark.
+        this.corked = true;
+        this.socket.cork();
+        this.socket.write(payload);
+        if (!this.flushQueued) {
+          this.flushQueued = true;
+          setImmediate(this.onImmediate);
+        }
+      } else {
+        this.socket.write(payload);
+        this.checkSocketBacklog();
       }
     } catch (error) {
       this.fault(error);
+    }
+  }
+
+  private onImmediate = (): void => {
+    this.flushQueued = false;
+    if (this.corked) this.flush();
+  };
+
+  private flush(): void {
+    this.corked = false;
+    this.socket.uncork();
+    this.checkSocketBacklog();
+  }
+
+  private checkSocketBacklog(): void {
+    if (this.socket.writableLength >= this.socketHigh && !this.tunnelPaused && !this.socketClosed) {
+      this.tunnelPaused = true;
+      this.tunnel.pause();
     }
   }
 
