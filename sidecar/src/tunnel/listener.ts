@@ -276,6 +276,8 @@ export class PortListener {
       return;
     }
     const p = pipe(tunnel, socket, this.connectionHooks(target), this.options.pipe);
+    // After the pipe's own 'data' listener: the first bytes are sent, then spares are topped up.
+    if (this.pool) socket.once('data', this.pool.replenish);
     // Registered after the pipe's own 'data' listener, so it sees the same first chunk.
     if ((this.poolOnHttp && !this.pool) || (this.muxOnHttp && !this.mux)) {
       socket.once('data', (chunk: Buffer) => {

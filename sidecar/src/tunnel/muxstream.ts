@@ -127,12 +127,8 @@ export class MuxStream implements TunnelLike {
   // ---- from the session --------------------------------------------------------------------------
 
   onReply(streamId: number): void {
-    if (streamId === this.errorId) {
-      // We never write on the error stream: finish our half as soon as that is allowed.
-      this.host.writeData(this.errorId, Buffer.alloc(0), true);
-      return;
-    }
-    if (this.settled || this.failure) return;
+    // Our half of the error stream ended with its SYN_STREAM.
+    if (streamId === this.errorId || this.settled || this.failure) return;
     this.settled = true;
     this.openedAt = performance.now();
     clearTimeout(this.openTimer);
@@ -249,7 +245,7 @@ export class MuxStream implements TunnelLike {
   }
 
   private maybeForget(): void {
-    // The error stream needs no wait: its FIN went out with its reply, and what the kubelet
+    // The error stream needs no wait: its FIN went out with its SYN_STREAM, and what the kubelet
     // writes on it always comes before it ends the data stream.
     if (this.localFin && this.remoteFin) {
       if (this.holding) {

@@ -11,6 +11,12 @@ export interface PoolOptions {
   ttlMs?: number;
   /** Spares are opened and replaced only within this long after the last connection. Default 30 s. */
   warmMs?: number;
+  /**
+   * A spare handed out is replaced when `replenish()` is called (the listener calls it once the
+   * connection's first bytes are on their way, so the replacement's stream setup goes out after
+   * them instead of ahead of them), or after this long at the latest. Default 20 ms.
+   */
+  refillDelayMs?: number;
 }
 
 export type TunnelOpener = (target: TunnelTarget, signal?: AbortSignal) => Promise<TunnelLike>;
@@ -33,6 +39,8 @@ export class TunnelPool {
   readonly size: number;
   readonly ttlMs: number;
   readonly warmMs: number;
+  readonly refillDelayMs: number;
+  private refillTimer: NodeJS.Timeout | undefined;
   private key: string | undefined;
   private target: TunnelTarget | undefined;
   private spares: Spare[] = [];
@@ -46,6 +54,7 @@ export class TunnelPool {
     this.size = Math.max(0, options.size ?? 1);
     this.ttlMs = options.ttlMs ?? 4000;
     this.warmMs = options.warmMs ?? 30_000;
+    this.refillDelayMs = options.refillDelayMs ?? 20;
   }
 
   /** Spares ready now (for tests and stats). */
@@ -58,12 +67,23 @@ export class TunnelPool {
     if (this.closed || this.size === 0) return this.open(target, signal);
     this.use(target);
     const spare = this.take();
+    if (spare) {
+      this.refillTimer ??= setTimeout(this.replenish, this.refillDelayMs);
+      return spare;
+    }
+    const opening = this.open(target, signal);
     this.fill();
-    if (spare) return spare;
-    const tunnel = await this.open(target, signal);
+    const tunnel = await opening;
     this.failedAt = -Infinity;
     return tunnel;
   }
+
+  /** Tops the spares up now (after a spare was handed out; see refillDelayMs). */
+  readonly replenish = (): void => {
+    clearTimeout(this.refillTimer);
+    this.refillTimer = undefined;
+    this.fill();
+  };
 
   /** Closes the spares (e.g. the pod behind them is going away). */
   drop(): void {
@@ -76,6 +96,7 @@ export class TunnelPool {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.refillTimer);
     this.drop();
   }
 

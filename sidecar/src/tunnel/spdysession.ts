@@ -45,6 +45,7 @@ export class SpdySession implements StreamHost {
   private goneAway = false;
   private ended = false;
   private everHeld = false;
+  private corked = false;
   private readonly pingTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly window: number;
@@ -117,10 +118,10 @@ export class SpdySession implements StreamHost {
     this.streams.set(dataId, stream);
     const port = String(target.port);
     const s = this.socket;
-    s.cork();
-    s.write(synStream(errorId, this.encoder.encode([['streamtype', 'error'], ['port', port], ['requestid', request]])));
+    this.corkTurn();
+    // We never write on the error stream: FIN with its SYN_STREAM (one frame less per connection).
+    s.write(synStream(errorId, this.encoder.encode([['streamtype', 'error'], ['port', port], ['requestid', request]]), FLAG_FIN));
     s.write(synStream(dataId, this.encoder.encode([['streamtype', 'data'], ['port', port], ['requestid', request]])));
-    s.uncork();
     return stream;
   }
 
@@ -147,10 +148,9 @@ export class SpdySession implements StreamHost {
       return;
     }
     // A DATA frame carries at most 2^24 − 1 bytes; socket reads are far smaller.
-    s.cork();
+    this.corkTurn();
     s.write(dataHeader(streamId, fin ? FLAG_FIN : 0, chunk.length));
     if (chunk.length > 0 || done) s.write(chunk, done);
-    s.uncork();
   }
 
   reset(streamId: number): void {
@@ -177,6 +177,24 @@ export class SpdySession implements StreamHost {
   }
 
   // ---- internals ---------------------------------------------------------------------------------
+
+  /**
+   * Corks the socket until the current callback and the promise continuations it started are
+   * done (a microtask that queues a tick runs after the whole microtask queue), so the frames they
+   * produce (a connection's first bytes, and the stream pair opened to replace its spare) go out
+   * as one TLS record and one send.
+   */
+  private corkTurn(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    queueMicrotask(() => process.nextTick(this.uncorkTurn));
+  }
+
+  private readonly uncorkTurn = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   private write(frame: Buffer): void {
     if (!this.ended && !this.socket.destroyed) this.socket.write(frame);

@@ -52,6 +52,27 @@ describe('tunnel pool', () => {
     p.close();
   });
 
+  it('replaces a spare handed out when replenish() is called, or after refillDelayMs', async () => {
+    const p = pool({ size: 1, ttlMs: 10_000, refillDelayMs: 60_000 });
+    (await p.acquire(to('echo'))).destroy();
+    await until('a spare', () => (p.spareCount === 1 ? true : undefined));
+    const used = await p.acquire(to('echo'));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(opened.length, 2, 'nothing opened before replenish()');
+    p.replenish();
+    await until('the next spare', () => (p.spareCount === 1 ? true : undefined));
+    assert.equal(opened.length, 3);
+    used.destroy();
+    const quick = pool({ size: 1, ttlMs: 10_000, refillDelayMs: 50 });
+    (await quick.acquire(to('echo'))).destroy();
+    await until('a spare', () => (quick.spareCount === 1 ? true : undefined));
+    (await quick.acquire(to('echo'))).destroy();
+    await until('the spare replaced without replenish()', () => (quick.spareCount === 1 ? true : undefined));
+    assert.equal(opened.length, 3);
+    p.close();
+    quick.close();
+  });
+
   it('keeps what a server-first backend said in the spare', async () => {
     const p = pool({ size: 1, ttlMs: 10_000 });
     (await p.acquire(to('greet', 3306))).destroy();
@@ -80,11 +101,11 @@ describe('tunnel pool', () => {
   it('drops the spares of a target that changed', async () => {
     const p = pool({ size: 1, ttlMs: 10_000 });
     (await p.acquire(to('echo'))).destroy();
-    await until('a spare', () => (p.spareCount === 1 ? true : undefined));
-    const before = fake.open.size;
+    await until('only the spare open', () => (p.spareCount === 1 && fake.open.size === 1 ? true : undefined));
     const other = await p.acquire(to('greet'));
     assert.deepEqual(opened, ['echo', 'echo', 'greet', 'greet']);
-    await until('the old spare to close', () => (fake.open.size <= before ? true : undefined));
+    // The connection and the new target's spare, without the old spare: three if it stayed.
+    await until('the old spare to close', () => (p.spareCount === 1 && fake.open.size === 2 ? true : undefined));
     other.destroy();
     p.close();
   });
