@@ -6,6 +6,8 @@ import type { TunnelLike, TunnelSink, TunnelTarget } from './tunnel';
 export interface StreamHost {
   /** DATA on `streamId` (FIN with an empty chunk and `fin`); `done` once in the kernel. */
   writeData(streamId: number, chunk: Uint8Array, fin: boolean, done?: (error?: Error | null) => void): void;
+  /** Our FIN once the pod ended the stream: may wait briefly to go out with other frames. */
+  finishLater(streamId: number): void;
   reset(streamId: number): void;
   /** The session's unsent backlog (shared by all its streams). */
   readonly bufferedAmount: number;
@@ -215,7 +217,7 @@ export class MuxStream implements TunnelLike {
       if (!local && !this.localFin) {
         // The pod's side is done; finish ours so the kubelet can let the stream go.
         this.localFin = true;
-        this.host.writeData(this.dataId, Buffer.alloc(0), true);
+        this.host.finishLater(this.dataId);
       }
       if (local) {
         this.localFin = true;

@@ -21,6 +21,13 @@ export interface SpdySessionOptions {
   idleMs?: number;
 }
 
+/**
+ * Our FIN after the pod's only lets the kubelet release the stream: it waits this long for other
+ * frames to go out with (the next connection's request, usually), instead of a TLS record and a
+ * send of its own.
+ */
+const LAZY_FIN_MS = 5;
+
 /** The session's unsent backlog above which it takes no new streams (a pod not reading). */
 const CONGESTED_BACKLOG = 4 * 1024 * 1024;
 
@@ -46,6 +53,8 @@ export class SpdySession implements StreamHost {
   private ended = false;
   private everHeld = false;
   private corked = false;
+  private lazyFins: Buffer[] = [];
+  private lazyTimer: NodeJS.Timeout | undefined;
   private readonly pingTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly window: number;
@@ -128,6 +137,7 @@ export class SpdySession implements StreamHost {
   /** GOAWAY and close once the streams are done (now, if there are none). */
   close(): void {
     if (this.ended) return;
+    this.writeLazyFins();
     if (!this.goneAway) {
       this.goneAway = true;
       this.write(goawayFrame(0));
@@ -151,6 +161,17 @@ export class SpdySession implements StreamHost {
     this.corkTurn();
     s.write(dataHeader(streamId, fin ? FLAG_FIN : 0, chunk.length));
     if (chunk.length > 0 || done) s.write(chunk, done);
+  }
+
+  finishLater(streamId: number): void {
+    if (this.ended || this.socket.destroyed) return;
+    const frame = dataHeader(streamId, FLAG_FIN, 0);
+    if (this.corked) return void this.socket.write(frame);
+    this.lazyFins.push(frame);
+    if (!this.lazyTimer) {
+      this.lazyTimer = setTimeout(() => (this.corked ? this.writeLazyFins() : this.corkTurn()), LAZY_FIN_MS);
+      this.lazyTimer.unref();
+    }
   }
 
   reset(streamId: number): void {
@@ -188,7 +209,18 @@ export class SpdySession implements StreamHost {
     if (this.corked) return;
     this.corked = true;
     this.socket.cork();
+    this.writeLazyFins();
     queueMicrotask(() => process.nextTick(this.uncorkTurn));
+  }
+
+  private writeLazyFins(): void {
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    if (this.lazyFins.length === 0) return;
+    const frames = this.lazyFins;
+    this.lazyFins = [];
+    if (this.ended || this.socket.destroyed) return;
+    for (const frame of frames) this.socket.write(frame);
   }
 
   private readonly uncorkTurn = (): void => {
@@ -248,6 +280,8 @@ export class SpdySession implements StreamHost {
     this.ended = true;
     clearInterval(this.pingTimer);
     clearTimeout(this.idleTimer);
+    clearTimeout(this.lazyTimer);
+    this.lazyFins = [];
     const dead = this.dead;
     const message = this.error?.message ?? 'the SPDY session closed';
     const reason = (where: FailureContext) => (dead ? deadTunnel(dead, where) : brokenTunnel(message, where));
