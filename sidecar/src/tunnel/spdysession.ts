@@ -164,7 +164,7 @@ export class SpdySession implements StreamHost {
   }
 
   finishLater(streamId: number): void {
-    if (this.ended || this.socket.destroyed) return;
+    if (this.ended || this.socket.destroyed || this.socket.writableEnded) return;
     const frame = dataHeader(streamId, FLAG_FIN, 0);
     if (this.corked) return void this.socket.write(frame);
     this.lazyFins.push(frame);
@@ -219,7 +219,7 @@ export class SpdySession implements StreamHost {
     if (this.lazyFins.length === 0) return;
     const frames = this.lazyFins;
     this.lazyFins = [];
-    if (this.ended || this.socket.destroyed) return;
+    if (this.ended || this.socket.destroyed || this.socket.writableEnded) return;
     for (const frame of frames) this.socket.write(frame);
   }
 
