@@ -134,7 +134,7 @@ class Relay implements TunnelSink, Pipe {
         if (this.socket.writableLength >= this.batchBytes) this.flush();
       } else if (payload.length >= BULK_CHUNK) {
         // Bulk: what arrives in this turn of the event loop (several TLS records) goes out in
-        // one writev instead of a send per record, up to the socket's high-water mark.
+        // one writev instead of a send per record, up to batchBytes.
         this.corked = true;
         this.socket.cork();
         this.socket.write(payload);

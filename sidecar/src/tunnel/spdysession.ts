@@ -164,7 +164,7 @@ export class SpdySession implements StreamHost {
   }
 
   finishLater(streamId: number): void {
-    if (this.ended || this.socket.destroyed || this.socket.writableEnded) return;
+    if (!this.takesLazyFins) return;
     const frame = dataHeader(streamId, FLAG_FIN, 0);
     if (this.corked) return void this.socket.write(frame);
     this.lazyFins.push(frame);
@@ -219,8 +219,13 @@ export class SpdySession implements StreamHost {
     if (this.lazyFins.length === 0) return;
     const frames = this.lazyFins;
     this.lazyFins = [];
-    if (this.ended || this.socket.destroyed || this.socket.writableEnded) return;
+    if (!this.takesLazyFins) return;
     for (const frame of frames) this.socket.write(frame);
+  }
+
+  /** Not closed, nor ended on our side (a FIN written after end() would fail the socket). */
+  private get takesLazyFins(): boolean {
+    return !this.ended && !this.socket.destroyed && !this.socket.writableEnded;
   }
 
   private readonly uncorkTurn = (): void => {
