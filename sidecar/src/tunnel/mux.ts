@@ -3,6 +3,7 @@ import { KubeForwardError } from '../errors';
 import type { MuxStream } from './muxstream';
 import { SpdySession, type SpdySessionOptions } from './spdysession';
 import { podPortForwardUrl, upgradeToPod, type OpenTunnelOptions } from './websocket';
+import { rawSpdyUpgrade, type ReadSink } from './rawupgrade';
 import { spdyUpgrade } from './wsconnect';
 
 /** The SPDY subprotocol of port-forward. */
@@ -14,6 +15,8 @@ export interface OpenMuxOptions extends OpenTunnelOptions {
   maxSessions?: number;
   /** Streams on the least busy session at which another session is opened. Default 8. */
   spreadAt?: number;
+  /** false: read the session's socket the usual way (a new buffer per read). Default true. */
+  reuseReadBuffer?: boolean;
 }
 
 /** The sessions to one pod (one kubeconfig view, context, namespace, pod). */
@@ -72,10 +75,18 @@ export async function openMuxStream(kc: KubeConfig, options: OpenMuxOptions): Pr
   const started = performance.now();
   const set = setFor(kc, options);
   const session = await set.pick(async () => {
-    const { upgraded, where } = await upgradeToPod(kc, options,
-      (server, request) => spdyUpgrade(podPortForwardUrl(server, options), SPDY_PORT_FORWARD, request));
+    let input: ((sink: ReadSink) => void) | undefined;
+    const { upgraded, where } = await upgradeToPod(kc, options, async (server, request, cluster) => {
+      const url = podPortForwardUrl(server, options);
+      // Through a proxy: http(s).request with the kubeconfig's proxy agent; else a socket that
+      // reads into one reused buffer.
+      if (cluster.proxyUrl || options.reuseReadBuffer === false) return spdyUpgrade(url, SPDY_PORT_FORWARD, request);
+      const raw = await rawSpdyUpgrade(url, SPDY_PORT_FORWARD, request);
+      input = raw.setSink;
+      return raw;
+    });
     const { port: _port, ...podWhere } = where;
-    return new SpdySession(upgraded.socket, upgraded.head, podWhere, options.session);
+    return new SpdySession(upgraded.socket, upgraded.head, podWhere, options.session, input);
   }, options.maxSessions ?? 4, options.spreadAt ?? 8);
   if (!session) throw new KubeForwardError('MUX_BUSY', `every SPDY session to pod ${options.namespace}/${options.pod} is congested`);
   if (options.signal?.aborted) throw new KubeForwardError('ABORTED', `port-forward to pod ${options.namespace}/${options.pod} was cancelled`);

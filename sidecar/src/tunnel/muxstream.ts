@@ -1,4 +1,5 @@
 import { KubeForwardError } from '../errors';
+import { BlockWriter, type BlockPool } from './blockpool';
 import { brokenTunnel, remoteFailure, type FailureContext } from './failures';
 import type { TunnelLike, TunnelSink, TunnelTarget } from './tunnel';
 
@@ -16,9 +17,16 @@ export interface StreamHost {
   holdOff(stream: MuxStream): void;
   /** Both stream ids are finished: forget them. */
   forget(stream: MuxStream): void;
+  /**
+   * Set when the session reads into one reused buffer: payloads passed to onData are valid only
+   * during the call, and what the stream passes on is copied into this pool's blocks.
+   */
+  readonly pool?: BlockPool | undefined;
 }
 
 const MAX_ERROR_TEXT = 4096;
+
+type ReleaseFn = () => void;
 
 /**
  * One forwarded connection as a SPDY stream pair in a shared session (the way kubectl does it):
@@ -35,6 +43,8 @@ export class MuxStream implements TunnelLike {
   private failure: KubeForwardError | undefined;
   private sink: TunnelSink | undefined;
   private held: Buffer[] = [];
+  private heldRelease: (ReleaseFn | undefined)[] = [];
+  private writer: BlockWriter | undefined;
   private heldBytes = 0;
   private pausedBySink = false;
   private holding = false;
@@ -121,8 +131,7 @@ export class MuxStream implements TunnelLike {
       this.host.reset(this.dataId);
       this.host.reset(this.errorId);
     }
-    this.held = [];
-    this.heldBytes = 0;
+    this.dropHeld();
     this.end(undefined, true);
   }
 
@@ -145,17 +154,31 @@ export class MuxStream implements TunnelLike {
       return;
     }
     if (this.ended) return;
+    const pool = this.host.pool;
+    if (pool) (this.writer ??= new BlockWriter(pool)).copy(chunk, this.deliver);
+    else this.deliver(chunk, undefined);
+  }
+
+  private readonly deliver = (chunk: Buffer, release: ReleaseFn | undefined): void => {
     if (this.sink && !this.pausedBySink && this.held.length === 0) {
-      this.sink.data(chunk);
+      this.sink.data(chunk, release);
       return;
     }
-    // Chunks are slices of the session's read buffers: keep them only while they are needed.
+    // Chunks are slices of the session's read buffers (or pooled copies): keep them only while they are needed.
     this.held.push(chunk);
+    this.heldRelease.push(release);
     this.heldBytes += chunk.length;
     if (this.heldBytes >= this.limits.window && !this.holding) {
       this.holding = true;
       this.host.holdOn(this);
     }
+  };
+
+  private dropHeld(): void {
+    for (const release of this.heldRelease) release?.();
+    this.held = [];
+    this.heldRelease = [];
+    this.heldBytes = 0;
   }
 
   onFin(streamId: number): void {
@@ -197,6 +220,7 @@ export class MuxStream implements TunnelLike {
   private fail(error: KubeForwardError): void {
     if (this.settled || this.failure) return;
     this.failure = error;
+    this.writer?.close();
     clearTimeout(this.openTimer);
     this.rejectReady(error);
     this.host.reset(this.dataId);
@@ -211,6 +235,7 @@ export class MuxStream implements TunnelLike {
   private end(error: KubeForwardError | undefined, local: boolean): void {
     if (!this.ended) {
       this.ended = true;
+      this.writer?.close();
       this.endError = error;
       clearTimeout(this.closeTimer);
       clearTimeout(this.graceTimer);
@@ -233,8 +258,9 @@ export class MuxStream implements TunnelLike {
     if (!sink) return;
     while (this.held.length > 0 && !this.pausedBySink) {
       const chunk = this.held.shift()!;
+      const release = this.heldRelease.shift();
       this.heldBytes -= chunk.length;
-      sink.data(chunk);
+      sink.data(chunk, release);
     }
     if (this.holding && this.heldBytes < this.limits.window / 2) {
       this.holding = false;

@@ -123,27 +123,28 @@ class Relay implements TunnelSink, Pipe {
 
   // ---- pod → client ----------------------------------------------------------------------------
 
-  data(payload: Buffer): void {
-    if (this.socketClosed) return;
+  data(payload: Buffer, release?: () => void): void {
+    if (this.socketClosed) return release?.();
     try {
       this.tap?.('in', payload);
       this.hooks.onBytesIn?.(payload.length);
       if (this.lingering) this.lastIn = performance.now();
+      // The write's callback releases pooled memory once the kernel has the bytes (or the write failed).
       if (this.corked) {
-        this.socket.write(payload);
+        this.socket.write(payload, release);
         if (this.socket.writableLength >= this.batchBytes) this.flush();
       } else if (payload.length >= BULK_CHUNK) {
         // Bulk: what arrives in this turn of the event loop (several TLS records) goes out in
         // one writev instead of a send per record, up to batchBytes.
         this.corked = true;
         this.socket.cork();
-        this.socket.write(payload);
+        this.socket.write(payload, release);
         if (!this.flushQueued) {
           this.flushQueued = true;
           setImmediate(this.onImmediate);
         }
       } else {
-        this.socket.write(payload);
+        this.socket.write(payload, release);
         this.checkSocketBacklog();
       }
     } catch (error) {

@@ -119,7 +119,7 @@ export function goawayFrame(lastGoodStreamId: number, status = 0): Buffer {
 }
 
 export interface SpdyFrameHandlers {
-  /** A slice of a DATA frame's payload (no copy). */
+  /** A slice of a DATA frame's payload (no copy: it may be a view of a reused read buffer). */
   data(streamId: number, chunk: Buffer): void;
   /** A DATA frame with FIN ended (after its payload). */
   fin(streamId: number): void;
@@ -164,7 +164,8 @@ export class SpdyParser {
       i += n;
       this.remaining -= n;
       if (this.control) {
-        this.parts.push(piece);
+        // A frame split across reads is kept: copy (reads may reuse one buffer).
+        this.parts.push(this.remaining === 0 && this.parts.length === 0 ? piece : Buffer.from(piece));
         if (this.remaining === 0) this.endControl();
       } else {
         if (n > 0) this.handlers.data(this.streamId, piece);

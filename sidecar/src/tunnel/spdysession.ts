@@ -1,11 +1,13 @@
 import type { Socket } from 'node:net';
 import { KubeForwardError } from '../errors';
+import { receivePool, type BlockPool } from './blockpool';
 import { brokenTunnel, deadTunnel, type FailureContext } from './failures';
 import { MuxStream, type StreamHost } from './muxstream';
 import {
   dataHeader, FLAG_FIN, GOAWAY, goawayFrame, HeaderEncoder, MAX_STREAM_ID, PING, pingFrame, RST_CANCEL, RST_STREAM, rstStream,
   SpdyParser, SYN_REPLY, synStream,
 } from './spdyframe';
+import type { ReadSink } from './rawupgrade';
 import type { TunnelTarget } from './tunnel';
 
 export interface SpdySessionOptions {
@@ -64,10 +66,17 @@ export class SpdySession implements StreamHost {
   private error: Error | undefined;
   /** Set when pings went unanswered for this many ms. */
   private dead = 0;
+  /** Set when the socket reads into one reused buffer (see StreamHost.pool). */
+  readonly pool: BlockPool | undefined;
   /** Called once when the session is gone (for the session set to drop it). */
   onEnd: (() => void) | undefined;
 
-  constructor(private readonly socket: Socket, head: Buffer, private readonly where: Omit<FailureContext, 'port'>, options: SpdySessionOptions = {}) {
+  /**
+   * `input`, for a socket opened with `onread`, routes its reads to the session (the socket emits
+   * no 'data' then); the session copies what outlives a read into `receivePool`.
+   */
+  constructor(private readonly socket: Socket, head: Buffer, private readonly where: Omit<FailureContext, 'port'>, options: SpdySessionOptions = {},
+    input?: (sink: ReadSink) => void) {
     this.window = options.streamWindow ?? 1024 * 1024;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 2000;
     this.errorGraceMs = options.errorGraceMs ?? 200;
@@ -85,7 +94,8 @@ export class SpdySession implements StreamHost {
       },
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
+    if (input) this.pool = receivePool;
+    else socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
     socket.on('end', () => socket.end());
     socket.on('error', (error: Error) => {
       this.error ??= error;
@@ -98,6 +108,8 @@ export class SpdySession implements StreamHost {
     }
     this.armIdle();
     if (head.length > 0) queueMicrotask(() => this.parser.push(head));
+    // After the head (what the socket read early is passed on then, in order).
+    if (input) queueMicrotask(() => input((chunk) => this.parser.push(chunk)));
   }
 
   /** Takes new streams: open, no GOAWAY, ids left, not congested. */

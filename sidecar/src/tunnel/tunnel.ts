@@ -14,8 +14,11 @@ export interface TunnelTarget {
 
 /** Receives what comes out of a tunnel once attached. */
 export interface TunnelSink {
-  /** Pod → client bytes, port prefix removed. Hot path: keep it cheap. */
-  data(payload: Buffer): void;
+  /**
+   * Pod → client bytes, port prefix removed. Hot path: keep it cheap. `release`, when given, must
+   * be called once the payload is no longer needed (written, or dropped): its memory is reused.
+   */
+  data(payload: Buffer, release?: () => void): void;
   /** The WebSocket is gone (once); `error` when it ended abnormally or the kubelet reported one. */
   closed(error: KubeForwardError | undefined): void;
 }

@@ -1,7 +1,7 @@
 import type { Agent } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Cluster, KubeConfig } from '@kubernetes/client-node';
 import { KubeForwardError, messageOf } from '../errors';
 import { currentCluster } from '../kube/rest';
 import { PORT_FORWARD_PROTOCOL } from './channels';
@@ -102,7 +102,7 @@ export interface PodUpgrade {
  * target's context: `how` sends it (WebSocket or SPDY). Errors as openTunnel's.
  */
 export async function upgradeToPod(kc: KubeConfig, options: OpenTunnelOptions,
-  how: (server: string, request: UpgradeOptions) => Promise<Upgraded>): Promise<PodUpgrade> {
+  how: (server: string, request: UpgradeOptions, cluster: Cluster) => Promise<Upgraded>): Promise<PodUpgrade> {
   const view = withContext(kc, options.context);
   const where = failureContext(view, options);
   const cluster = currentCluster(view);
@@ -129,7 +129,7 @@ export async function upgradeToPod(kc: KubeConfig, options: OpenTunnelOptions,
       ...(plainHttp || options.shareSecureContext === false ? {} : { secureContext: sharedSecureContext(view, tls) }),
       ...(options.reuseAgent === false || !agent ? {} : { agent }),
       signal: aborter.signal,
-    });
+    }, cluster);
   } catch (error) {
     if (options.signal?.aborted) throw cancelled();
     if (aborter.signal.aborted) throw new KubeForwardError('API_UNREACHABLE', `port-forward to pod ${options.namespace}/${options.pod}: no answer from ${cluster.server} within ${openTimeoutMs} ms`);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { receivePool } from '../../../sidecar/src/tunnel/blockpool';
+import type { ReadSink } from '../../../sidecar/src/tunnel/rawupgrade';
 import { controlFrame, dataHeader, FLAG_FIN, SpdyParser, SYN_REPLY, SYN_STREAM } from '../../../sidecar/src/tunnel/spdyframe';
 import { SpdySession } from '../../../sidecar/src/tunnel/spdysession';
 import { until } from './wait';
@@ -71,5 +73,79 @@ describe('SPDY session', () => {
     // It waits a few ms for company, not longer.
     assert.ok(fin.at - podEnded < 1000, `FIN after ${(fin.at - podEnded).toFixed(0)} ms`);
     assert.deepEqual(frames.map((f) => f.kind), ['fin']);
+  });
+});
+
+/**
+ * The session on a socket that reads into one reused buffer (`onread`, as the SPDY upgrade opens
+ * it): payloads a stream passes on must be copies, since the next read overwrites the buffer.
+ */
+describe('SPDY session reading into one buffer', () => {
+  it('passes on copies that stay intact while later reads arrive, and reuses their memory once released', async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+    let sink: ReadSink = () => assert.fail('read before the session took over');
+    const buffer = Buffer.alloc(4096);
+    const client = net.connect({
+      port: (server.address() as net.AddressInfo).port,
+      host: '127.0.0.1',
+      onread: { buffer, callback: (n) => (sink(buffer.subarray(0, n)), true) },
+    });
+    await new Promise((r) => client.once('connect', r));
+    const peer = await accepted;
+    const syns: number[] = [];
+    const parser = new SpdyParser({
+      data: () => undefined,
+      fin: () => undefined,
+      control: (type, _flags, payload) => void (type === SYN_STREAM && syns.push(payload.readUInt32BE(0) & 0x7fffffff)),
+      error: (reason) => assert.fail(reason),
+    });
+    peer.on('data', (c: Buffer) => parser.push(c));
+    const session = new SpdySession(client, Buffer.alloc(0), { server: 'https://test', namespace: 'ns', pod: 'p' }, { pingIntervalMs: 0 },
+      (next) => (sink = next));
+    try {
+      const stream = session.open({ namespace: 'ns', pod: 'p', port: 80 }, 5000);
+      await until('both SYN_STREAMs', () => (syns.length === 2 ? true : undefined));
+      const reply = (id: number) => {
+        const payload = Buffer.alloc(4);
+        payload.writeUInt32BE(id, 0);
+        return controlFrame(SYN_REPLY, 0, payload);
+      };
+      // A control frame split over two reads is kept across them.
+      const replies = Buffer.concat([reply(stream.errorId), reply(stream.dataId)]);
+      peer.write(replies.subarray(0, 13));
+      await new Promise((r) => setTimeout(r, 50));
+      peer.write(replies.subarray(13));
+      await stream.ready;
+
+      const kept: { chunk: Buffer; release?: () => void }[] = [];
+      let ended = false;
+      stream.attach({ data: (chunk, release) => void kept.push({ chunk, ...(release ? { release } : {}) }), closed: () => (ended = true) });
+      // 1 MiB in DATA frames of odd sizes, written in bursts, so that reads end mid-frame.
+      const sent = Buffer.alloc(1024 * 1024);
+      for (let i = 0; i < sent.length; i++) sent[i] = (i * 7 + (i >> 11)) & 0xff;
+      const frames: Buffer[] = [];
+      for (let off = 0, size = 1; off < sent.length; off += size, size = (size * 5 + 3) % 30000 + 1) {
+        const piece = sent.subarray(off, off + size);
+        frames.push(dataHeader(stream.dataId, 0, piece.length), piece);
+      }
+      frames.push(dataHeader(stream.dataId, FLAG_FIN, 0));
+      const wire = Buffer.concat(frames);
+      for (let off = 0; off < wire.length; off += 50_000) {
+        peer.write(wire.subarray(off, off + 50_000));
+        await new Promise((r) => setImmediate(r));
+      }
+      await until('the stream to end', () => (ended ? true : undefined), 10_000);
+      assert.ok(Buffer.concat(kept.map((k) => k.chunk)).equals(sent), 'the bytes kept are the bytes sent');
+      assert.ok(kept.every((k) => k.release), 'every pooled copy comes with its release');
+      const free = receivePool.freeCount;
+      for (const k of kept) k.release!();
+      assert.ok(receivePool.freeCount > free, `released blocks go back to the pool (${free} → ${receivePool.freeCount})`);
+    } finally {
+      session.destroy();
+      peer.destroy();
+      server.close();
+    }
   });
 });
