@@ -15,6 +15,10 @@ export interface StreamHost {
   /** This stream holds too much while its reader is paused: stop reading the session. */
   holdOn(stream: MuxStream): void;
   holdOff(stream: MuxStream): void;
+  /** Bytes a stream receives before it counts as a bulk transfer. */
+  readonly bulkStreamBytes: number;
+  /** A stream in a bulk transfer received data (the session may read less often). */
+  bulkData(): void;
   /** Both stream ids are finished: forget them. */
   forget(stream: MuxStream): void;
   /**
@@ -46,6 +50,7 @@ export class MuxStream implements TunnelLike {
   private heldRelease: (ReleaseFn | undefined)[] = [];
   private writer: BlockWriter | undefined;
   private heldBytes = 0;
+  private received = 0;
   private pausedBySink = false;
   private holding = false;
   private errorText = '';
@@ -154,6 +159,8 @@ export class MuxStream implements TunnelLike {
       return;
     }
     if (this.ended) return;
+    this.received += chunk.length;
+    if (this.received > this.host.bulkStreamBytes) this.host.bulkData();
     const pool = this.host.pool;
     if (pool) (this.writer ??= new BlockWriter(pool)).copy(chunk, this.deliver);
     else this.deliver(chunk, undefined);

@@ -149,3 +149,83 @@ describe('SPDY session reading into one buffer', () => {
     }
   });
 });
+
+/**
+ * Read coalescing: a session whose stream is in a bulk transfer rests between reads, so the
+ * records that arrive meanwhile are read in one turn of the event loop instead of one each.
+ */
+describe('SPDY session during a bulk transfer', () => {
+  async function run(coalesceReadsMs: number): Promise<{ turns: number; intact: boolean }> {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+    let sink: ReadSink = () => undefined;
+    let turns = 0;
+    let counted = false;
+    const buffer = Buffer.alloc(64 * 1024);
+    const client = net.connect({
+      port: (server.address() as net.AddressInfo).port,
+      host: '127.0.0.1',
+      onread: {
+        buffer,
+        callback: (n) => {
+          // Turns of the event loop in which the socket was read.
+          if (!counted) {
+            counted = true;
+            turns++;
+            setImmediate(() => (counted = false));
+          }
+          sink(buffer.subarray(0, n));
+          return true;
+        },
+      },
+    });
+    await new Promise((r) => client.once('connect', r));
+    const peer = await accepted;
+    const syns: number[] = [];
+    const parser = new SpdyParser({
+      data: () => undefined,
+      fin: () => undefined,
+      control: (type, _flags, payload) => void (type === SYN_STREAM && syns.push(payload.readUInt32BE(0) & 0x7fffffff)),
+      error: (reason) => assert.fail(reason),
+    });
+    peer.on('data', (c: Buffer) => parser.push(c));
+    const session = new SpdySession(client, Buffer.alloc(0), { server: 'https://test', namespace: 'ns', pod: 'p' },
+      { pingIntervalMs: 0, coalesceReadsMs, bulkStreamBytes: 64 * 1024 }, (next) => (sink = next));
+    try {
+      const stream = session.open({ namespace: 'ns', pod: 'p', port: 80 }, 5000);
+      await until('both SYN_STREAMs', () => (syns.length === 2 ? true : undefined));
+      for (const id of [stream.errorId, stream.dataId]) {
+        const payload = Buffer.alloc(4);
+        payload.writeUInt32BE(id, 0);
+        peer.write(controlFrame(SYN_REPLY, 0, payload));
+      }
+      await stream.ready;
+      const received: Buffer[] = [];
+      let ended = false;
+      stream.attach({ data: (chunk, release) => (received.push(Buffer.from(chunk)), release?.()), closed: () => (ended = true) });
+      // 4 MiB as 16 KiB frames, one every millisecond or so: a sender slower than the reader.
+      const sent = Buffer.alloc(4 * 1024 * 1024);
+      for (let i = 0; i < sent.length; i++) sent[i] = (i * 13 + (i >> 10)) & 0xff;
+      turns = 0;
+      for (let off = 0; off < sent.length; off += 16 * 1024) {
+        peer.write(Buffer.concat([dataHeader(stream.dataId, 0, 16 * 1024), sent.subarray(off, off + 16 * 1024)]));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      peer.write(dataHeader(stream.dataId, FLAG_FIN, 0));
+      await until('the stream to end', () => (ended ? true : undefined), 10_000);
+      return { turns, intact: Buffer.concat(received).equals(sent) };
+    } finally {
+      session.destroy();
+      peer.destroy();
+      server.close();
+    }
+  }
+
+  it('reads a trickling bulk stream in fewer, larger turns, and every byte arrives', async () => {
+    const eager = await run(0);
+    const resting = await run(20);
+    assert.ok(eager.intact && resting.intact, 'the bytes received are the bytes sent');
+    assert.ok(resting.turns * 3 < eager.turns, `turns with reading: ${resting.turns} resting 20 ms, ${eager.turns} reading at once`);
+  });
+});
