@@ -50,7 +50,7 @@ export async function backendServer(onConnection: (socket: net.Socket) => void, 
   return { server, port: address.port };
 }
 
-export { until } from '../../unit/tunnel/wait';
+export { rejection, until } from '../../unit/tunnel/wait';
 
 /** Connects to host:port and resolves with the connected socket. */
 export function connect(port: number, host: string): Promise<net.Socket> {

@@ -3,26 +3,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubeForwardError } from '../../../sidecar/src/errors';
 import { receivePool } from '../../../sidecar/src/tunnel/blockpool';
 import { openMuxStream } from '../../../sidecar/src/tunnel/mux';
 import type { MuxStream } from '../../../sidecar/src/tunnel/muxstream';
-import { kubeConfig } from './cluster';
+import { kubeConfig, rejection } from './cluster';
 
 /**
  * Stream pairs on shared SPDY sessions against the real API server and the fake node: the
  * session's socket reads into one reused buffer (the upgrade written by hand), or, behind a
  * proxy, goes through client-node's proxy agent.
  */
-
-async function rejection(p: Promise<unknown>): Promise<KubeForwardError> {
-  try {
-    await p;
-  } catch (error) {
-    return error as KubeForwardError;
-  }
-  throw new Error('expected a rejection');
-}
 
 interface Echo { hash: string; bytes: number; kept: Buffer[] }
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KubeForwardError } from '../../../sidecar/src/errors';
 import type { Tunnel } from '../../../sidecar/src/tunnel/tunnel';
 import { openTunnel } from '../../../sidecar/src/tunnel/websocket';
-import { createPod, deletePod, kubeConfig, until } from './cluster';
+import { createPod, deletePod, kubeConfig, rejection, until } from './cluster';
 
 /** The tunnel alone against the real API server and the fake node's port-forward library. */
 
@@ -13,15 +13,6 @@ function collect(tunnel: Tunnel): { text(): string; ended: Promise<KubeForwardEr
   const ended = new Promise<KubeForwardError | undefined>((resolve) => (end = resolve));
   tunnel.attach({ data: (b) => (text += b.toString()), closed: end });
   return { text: () => text, ended };
-}
-
-async function rejection(p: Promise<unknown>): Promise<KubeForwardError> {
-  try {
-    await p;
-  } catch (error) {
-    return error as KubeForwardError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('tunnel (e2e)', () => {

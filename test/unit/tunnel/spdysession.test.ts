@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { receivePool } from '../../../sidecar/src/tunnel/blockpool';
 import type { ReadSink } from '../../../sidecar/src/tunnel/rawupgrade';
 import { controlFrame, dataHeader, FLAG_FIN, SpdyParser, SYN_REPLY, SYN_STREAM } from '../../../sidecar/src/tunnel/spdyframe';
-import { SpdySession } from '../../../sidecar/src/tunnel/spdysession';
+import { SpdySession, type SpdySessionOptions } from '../../../sidecar/src/tunnel/spdysession';
 import { until } from './wait';
 
 interface Frame { kind: 'syn' | 'data' | 'fin' | 'other'; id: number; flags: number; at: number }
@@ -77,43 +77,68 @@ describe('SPDY session', () => {
 });
 
 /**
+ * A session on a loopback socket opened with `onread` (as the SPDY upgrade opens it), the other
+ * end a raw socket playing the kubelet; `onRead` sees every read before the session does.
+ */
+async function rawSession(options: SpdySessionOptions, bufferBytes: number, onRead: () => void = () => undefined) {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  let sink: ReadSink = () => assert.fail('read before the session took over');
+  const buffer = Buffer.alloc(bufferBytes);
+  const client = net.connect({
+    port: (server.address() as net.AddressInfo).port,
+    host: '127.0.0.1',
+    onread: { buffer, callback: (n) => (onRead(), sink(buffer.subarray(0, n)), true) },
+  });
+  await new Promise((r) => client.once('connect', r));
+  const peer = await accepted;
+  const syns: number[] = [];
+  const parser = new SpdyParser({
+    data: () => undefined,
+    fin: () => undefined,
+    control: (type, _flags, payload) => void (type === SYN_STREAM && syns.push(payload.readUInt32BE(0) & 0x7fffffff)),
+    error: (reason) => assert.fail(reason),
+  });
+  peer.on('data', (c: Buffer) => parser.push(c));
+  const session = new SpdySession(client, Buffer.alloc(0), { server: 'https://test', namespace: 'ns', pod: 'p' }, { pingIntervalMs: 0, ...options },
+    (next) => (sink = next));
+  return {
+    session,
+    peer,
+    /** A stream pair, once both SYN_STREAMs arrived (not replied to yet). */
+    async open() {
+      const stream = session.open({ namespace: 'ns', pod: 'p', port: 80 }, 5000);
+      await until('both SYN_STREAMs', () => (syns.length === 2 ? true : undefined));
+      syns.length = 0;
+      return stream;
+    },
+    close() {
+      session.destroy();
+      peer.destroy();
+      server.close();
+    },
+  };
+}
+
+const synReply = (id: number) => {
+  const payload = Buffer.alloc(4);
+  payload.writeUInt32BE(id, 0);
+  return controlFrame(SYN_REPLY, 0, payload);
+};
+
+/**
  * The session on a socket that reads into one reused buffer (`onread`, as the SPDY upgrade opens
  * it): payloads a stream passes on must be copies, since the next read overwrites the buffer.
  */
 describe('SPDY session reading into one buffer', () => {
   it('passes on copies that stay intact while later reads arrive, and reuses their memory once released', async () => {
-    const server = net.createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
-    let sink: ReadSink = () => assert.fail('read before the session took over');
-    const buffer = Buffer.alloc(4096);
-    const client = net.connect({
-      port: (server.address() as net.AddressInfo).port,
-      host: '127.0.0.1',
-      onread: { buffer, callback: (n) => (sink(buffer.subarray(0, n)), true) },
-    });
-    await new Promise((r) => client.once('connect', r));
-    const peer = await accepted;
-    const syns: number[] = [];
-    const parser = new SpdyParser({
-      data: () => undefined,
-      fin: () => undefined,
-      control: (type, _flags, payload) => void (type === SYN_STREAM && syns.push(payload.readUInt32BE(0) & 0x7fffffff)),
-      error: (reason) => assert.fail(reason),
-    });
-    peer.on('data', (c: Buffer) => parser.push(c));
-    const session = new SpdySession(client, Buffer.alloc(0), { server: 'https://test', namespace: 'ns', pod: 'p' }, { pingIntervalMs: 0 },
-      (next) => (sink = next));
+    const raw = await rawSession({}, 4096);
     try {
-      const stream = session.open({ namespace: 'ns', pod: 'p', port: 80 }, 5000);
-      await until('both SYN_STREAMs', () => (syns.length === 2 ? true : undefined));
-      const reply = (id: number) => {
-        const payload = Buffer.alloc(4);
-        payload.writeUInt32BE(id, 0);
-        return controlFrame(SYN_REPLY, 0, payload);
-      };
+      const { peer } = raw;
+      const stream = await raw.open();
       // A control frame split over two reads is kept across them.
-      const replies = Buffer.concat([reply(stream.errorId), reply(stream.dataId)]);
+      const replies = Buffer.concat([synReply(stream.errorId), synReply(stream.dataId)]);
       peer.write(replies.subarray(0, 13));
       await new Promise((r) => setTimeout(r, 50));
       peer.write(replies.subarray(13));
@@ -143,9 +168,7 @@ describe('SPDY session reading into one buffer', () => {
       for (const k of kept) k.release!();
       assert.ok(receivePool.freeCount > free, `released blocks go back to the pool (${free} → ${receivePool.freeCount})`);
     } finally {
-      session.destroy();
-      peer.destroy();
-      server.close();
+      raw.close();
     }
   });
 });
@@ -156,50 +179,19 @@ describe('SPDY session reading into one buffer', () => {
  */
 describe('SPDY session during a bulk transfer', () => {
   async function run(coalesceReadsMs: number): Promise<{ turns: number; intact: boolean }> {
-    const server = net.createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
-    let sink: ReadSink = () => undefined;
     let turns = 0;
     let counted = false;
-    const buffer = Buffer.alloc(64 * 1024);
-    const client = net.connect({
-      port: (server.address() as net.AddressInfo).port,
-      host: '127.0.0.1',
-      onread: {
-        buffer,
-        callback: (n) => {
-          // Turns of the event loop in which the socket was read.
-          if (!counted) {
-            counted = true;
-            turns++;
-            setImmediate(() => (counted = false));
-          }
-          sink(buffer.subarray(0, n));
-          return true;
-        },
-      },
+    // Turns of the event loop in which the socket was read.
+    const raw = await rawSession({ coalesceReadsMs, bulkStreamBytes: 64 * 1024 }, 64 * 1024, () => {
+      if (counted) return;
+      counted = true;
+      turns++;
+      setImmediate(() => (counted = false));
     });
-    await new Promise((r) => client.once('connect', r));
-    const peer = await accepted;
-    const syns: number[] = [];
-    const parser = new SpdyParser({
-      data: () => undefined,
-      fin: () => undefined,
-      control: (type, _flags, payload) => void (type === SYN_STREAM && syns.push(payload.readUInt32BE(0) & 0x7fffffff)),
-      error: (reason) => assert.fail(reason),
-    });
-    peer.on('data', (c: Buffer) => parser.push(c));
-    const session = new SpdySession(client, Buffer.alloc(0), { server: 'https://test', namespace: 'ns', pod: 'p' },
-      { pingIntervalMs: 0, coalesceReadsMs, bulkStreamBytes: 64 * 1024 }, (next) => (sink = next));
     try {
-      const stream = session.open({ namespace: 'ns', pod: 'p', port: 80 }, 5000);
-      await until('both SYN_STREAMs', () => (syns.length === 2 ? true : undefined));
-      for (const id of [stream.errorId, stream.dataId]) {
-        const payload = Buffer.alloc(4);
-        payload.writeUInt32BE(id, 0);
-        peer.write(controlFrame(SYN_REPLY, 0, payload));
-      }
+      const { peer } = raw;
+      const stream = await raw.open();
+      peer.write(Buffer.concat([synReply(stream.errorId), synReply(stream.dataId)]));
       await stream.ready;
       const received: Buffer[] = [];
       let ended = false;
@@ -216,9 +208,7 @@ describe('SPDY session during a bulk transfer', () => {
       await until('the stream to end', () => (ended ? true : undefined), 10_000);
       return { turns, intact: Buffer.concat(received).equals(sent) };
     } finally {
-      session.destroy();
-      peer.destroy();
-      server.close();
+      raw.close();
     }
   }
 

@@ -6,7 +6,7 @@ import type { KubeForwardError } from '../../../sidecar/src/errors';
 import type { Tunnel } from '../../../sidecar/src/tunnel/tunnel';
 import { openTunnel, portForwardUrl, withContext } from '../../../sidecar/src/tunnel/websocket';
 import { startFakeKubelet, type FakeKubelet } from './fakeKubelet';
-import { until } from './wait';
+import { rejection, until } from './wait';
 
 /** Collects what a tunnel delivers, and how it ended. */
 function collect(tunnel: Tunnel): { text(): string; ended: Promise<KubeForwardError | undefined> } {
@@ -15,15 +15,6 @@ function collect(tunnel: Tunnel): { text(): string; ended: Promise<KubeForwardEr
   const ended = new Promise<KubeForwardError | undefined>((resolve) => (end = resolve));
   tunnel.attach({ data: (b) => (text += b.toString()), closed: end });
   return { text: () => text, ended };
-}
-
-async function rejection(p: Promise<unknown>): Promise<KubeForwardError> {
-  try {
-    await p;
-  } catch (error) {
-    return error as KubeForwardError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('tunnel over the port-forward WebSocket', () => {
