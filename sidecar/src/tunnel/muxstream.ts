@@ -32,6 +32,9 @@ const MAX_ERROR_TEXT = 4096;
 
 type ReleaseFn = () => void;
 
+/** Payloads smaller than this are copied with Buffer.from (pooled by Node below 4 KiB). */
+const SMALL_COPY = 4096;
+
 /**
  * One forwarded connection as a SPDY stream pair in a shared session (the way kubectl does it):
  * a data stream and an error stream with the same `requestid`. Ready when the kubelet replied
@@ -162,8 +165,11 @@ export class MuxStream implements TunnelLike {
     this.received += chunk.length;
     if (this.received > this.host.bulkStreamBytes) this.host.bulkData();
     const pool = this.host.pool;
-    if (pool) (this.writer ??= new BlockWriter(pool)).copy(chunk, this.deliver);
-    else this.deliver(chunk, undefined);
+    if (!pool) this.deliver(chunk, undefined);
+    // A small payload (an HTTP answer, say) is copied into Node's own shared slab: a stream that
+    // never carries more takes no block, and an idle process keeps none.
+    else if (chunk.length < SMALL_COPY) this.deliver(Buffer.from(chunk), undefined);
+    else (this.writer ??= new BlockWriter(pool)).copy(chunk, this.deliver);
   }
 
   private readonly deliver = (chunk: Buffer, release: ReleaseFn | undefined): void => {

@@ -163,9 +163,11 @@ describe('SPDY session reading into one buffer', () => {
       }
       await until('the stream to end', () => (ended ? true : undefined), 10_000);
       assert.ok(Buffer.concat(kept.map((k) => k.chunk)).equals(sent), 'the bytes kept are the bytes sent');
-      assert.ok(kept.every((k) => k.release), 'every pooled copy comes with its release');
+      // Payloads of 4 KiB or more are copied into pooled blocks and come with their release
+      // (smaller ones are plain copies).
+      assert.ok(kept.every((k) => k.chunk.length < 4096 || k.release), 'pooled copies come with their release');
       const free = receivePool.freeCount;
-      for (const k of kept) k.release!();
+      for (const k of kept) k.release?.();
       assert.ok(receivePool.freeCount > free, `released blocks go back to the pool (${free} → ${receivePool.freeCount})`);
     } finally {
       raw.close();
