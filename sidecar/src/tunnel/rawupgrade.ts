@@ -1,11 +1,11 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { UpgradeRejected, type UpgradeOptions } from './wsconnect';
+import { CONTEXT_MATERIAL } from './secureContext';
+import { MAX_ERROR_BODY, spdyUpgradeHeaders, spdyUpgradeProblem, UpgradeRejected, type UpgradeOptions } from './wsconnect';
 
 /** Bytes of one read; TLS hands at most one record (16 KiB) per callback. */
 const READ_BUFFER = 64 * 1024;
 const MAX_HEAD = 64 * 1024;
-const MAX_ERROR_BODY = 64 * 1024;
 
 /**
  * Where a reused-buffer socket's bytes go. `chunk` is a view of the socket's one read buffer:
@@ -37,13 +37,7 @@ export function rawSpdyUpgrade(url: string, protocol: string, options: UpgradeOp
   const port = Number(target.port) || (secure ? 443 : 80);
   const host = target.hostname.replace(/^\[|\]$/g, '');
   return new Promise<RawUpgraded>((resolve, reject) => {
-    const request = requestHead('POST', target, {
-      ...(options.headers as Record<string, HeaderValue> | undefined),
-      Connection: 'Upgrade',
-      Upgrade: 'SPDY/3.1',
-      'X-Stream-Protocol-Version': protocol,
-      'Content-Length': '0',
-    });
+    const request = requestHead('POST', target, { ...(options.headers as Record<string, HeaderValue> | undefined), ...spdyUpgradeHeaders(protocol) });
     let sink: ReadSink = () => undefined;
     const buffer = Buffer.allocUnsafe(READ_BUFFER);
     const onread: net.OnReadOpts = {
@@ -75,9 +69,7 @@ export function rawSpdyUpgrade(url: string, protocol: string, options: UpgradeOp
     socket.on('error', fail);
     const response = new ResponseReader((head, rest) => {
       const problem = head.status !== 101 ? undefined
-        : String(head.headers.get('upgrade') ?? '').toLowerCase() !== 'spdy/3.1' ? `invalid SPDY upgrade: Upgrade "${head.headers.get('upgrade') ?? ''}"`
-          : head.headers.has('x-stream-protocol-version') && head.headers.get('x-stream-protocol-version') !== protocol
-            ? `invalid SPDY upgrade: protocol "${head.headers.get('x-stream-protocol-version')}" instead of "${protocol}"` : undefined;
+        : spdyUpgradeProblem(head.headers.get('upgrade'), head.headers.get('x-stream-protocol-version'), protocol);
       if (problem) return fail(new Error(problem));
       if (head.status !== 101) {
         sink = (chunk) => response.body(chunk);
@@ -125,8 +117,8 @@ function requestHead(method: string, url: URL, headers: Record<string, HeaderVal
 
 /** The TLS options of an https request (material, verification, SNI), without HTTP ones. */
 function tlsOnly(options: UpgradeOptions): tls.ConnectionOptions {
-  const keys = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'ciphers', 'ecdhCurve', 'crl', 'secureProtocol', 'sigalgs', 'secureContext',
-    'rejectUnauthorized', 'servername', 'checkServerIdentity', 'minVersion', 'maxVersion', 'secureOptions', 'session'] as const;
+  const keys = [...CONTEXT_MATERIAL, 'secureContext', 'rejectUnauthorized', 'servername', 'checkServerIdentity', 'minVersion', 'maxVersion',
+    'secureOptions', 'session'] as const;
   const out: Record<string, unknown> = {};
   for (const k of keys) if ((options as Record<string, unknown>)[k] !== undefined) out[k] = (options as Record<string, unknown>)[k];
   return out as tls.ConnectionOptions;

@@ -1,7 +1,7 @@
 import * as tls from 'node:tls';
 
 /** The options that shape a client SecureContext (as opposed to one connection). */
-const MATERIAL = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'ciphers', 'ecdhCurve', 'crl', 'secureProtocol', 'sigalgs'] as const;
+export const CONTEXT_MATERIAL = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'ciphers', 'ecdhCurve', 'crl', 'secureProtocol', 'sigalgs'] as const;
 
 interface Entry {
   material: unknown[];
@@ -24,7 +24,7 @@ function same(a: unknown, b: unknown): boolean {
  * that rotate (exec plugins issuing client certificates) simply make a new context.
  */
 export function sharedSecureContext(owner: object, options: tls.SecureContextOptions): tls.SecureContext {
-  const material = MATERIAL.map((k) => options[k]);
+  const material = CONTEXT_MATERIAL.map((k) => options[k]);
   const hit = cache.get(owner);
   if (hit && hit.material.every((m, i) => same(m, material[i]))) return hit.context;
   const context = tls.createSecureContext(options);

@@ -4,7 +4,8 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const MAX_ERROR_BODY = 64 * 1024;
+/** How much of a refused upgrade's body is kept for the error message. */
+export const MAX_ERROR_BODY = 64 * 1024;
 
 /** The server answered the upgrade with an HTTP response (403, 404, …). */
 export class UpgradeRejected extends Error {
@@ -50,14 +51,21 @@ export function upgrade(url: string, protocol: string, options: UpgradeOptions):
  * `X-Stream-Protocol-Version`), as kubectl's plain-SPDY mode sends it.
  */
 export function spdyUpgrade(url: string, protocol: string, options: UpgradeOptions): Promise<Upgraded> {
-  const headers = { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocol, 'Content-Length': '0' };
-  return httpUpgrade(url, 'POST', headers, options, (response) => {
-    const upgradeTo = String(response.headers.upgrade ?? '').toLowerCase();
-    const chosen = response.headers['x-stream-protocol-version'];
-    return upgradeTo !== 'spdy/3.1' ? `invalid SPDY upgrade: Upgrade "${upgradeTo}"`
-      : chosen !== undefined && chosen !== protocol ? `invalid SPDY upgrade: protocol "${String(chosen)}" instead of "${protocol}"`
-        : undefined;
-  });
+  return httpUpgrade(url, 'POST', spdyUpgradeHeaders(protocol), options,
+    (response) => spdyUpgradeProblem(response.headers.upgrade, response.headers['x-stream-protocol-version'], protocol));
+}
+
+/** The headers of the SPDY/3.1 upgrade request (besides the kubeconfig's). */
+export function spdyUpgradeHeaders(protocol: string): Record<string, string> {
+  return { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocol, 'Content-Length': '0' };
+}
+
+/** What is wrong with a 101 answer to the SPDY upgrade (its Upgrade and X-Stream-Protocol-Version headers), if anything. */
+export function spdyUpgradeProblem(upgrade: string | undefined, chosen: string | string[] | undefined, protocol: string): string | undefined {
+  const upgradeTo = String(upgrade ?? '').toLowerCase();
+  return upgradeTo !== 'spdy/3.1' ? `invalid SPDY upgrade: Upgrade "${upgradeTo}"`
+    : chosen !== undefined && chosen !== protocol ? `invalid SPDY upgrade: protocol "${String(chosen)}" instead of "${protocol}"`
+      : undefined;
 }
 
 /** An HTTP/1.1 upgrade request; `check` names what is wrong with a 101 answer, if anything. */

@@ -7,6 +7,13 @@ import { controlFrame, dataHeader, FLAG_FIN, SpdyParser, SYN_REPLY, SYN_STREAM }
 import { SpdySession, type SpdySessionOptions } from '../../../sidecar/src/tunnel/spdysession';
 import { until } from './wait';
 
+/** The kubelet's SYN_REPLY to stream `id`. */
+const synReply = (id: number) => {
+  const payload = Buffer.alloc(4);
+  payload.writeUInt32BE(id, 0);
+  return controlFrame(SYN_REPLY, 0, payload);
+};
+
 interface Frame { kind: 'syn' | 'data' | 'fin' | 'other'; id: number; flags: number; at: number }
 
 /**
@@ -42,19 +49,13 @@ describe('SPDY session', () => {
     server.close();
   });
 
-  const reply = (id: number) => {
-    const payload = Buffer.alloc(4);
-    payload.writeUInt32BE(id, 0);
-    return controlFrame(SYN_REPLY, 0, payload);
-  };
-
   it('ends its half of the error stream with the SYN_STREAM', async () => {
     const stream = session.open({ namespace: 'ns', pod: 'p', port: 80 }, 5000);
     await until('both SYN_STREAMs', () => (frames.filter((f) => f.kind === 'syn').length === 2 ? true : undefined));
     const [error, data] = frames.filter((f) => f.kind === 'syn');
     assert.deepEqual([error!.id, error!.flags & FLAG_FIN], [stream.errorId, FLAG_FIN]);
     assert.deepEqual([data!.id, data!.flags & FLAG_FIN], [stream.dataId, 0]);
-    peer.write(Buffer.concat([reply(stream.errorId), reply(stream.dataId)]));
+    peer.write(Buffer.concat([synReply(stream.errorId), synReply(stream.dataId)]));
     await stream.ready;
     stream.destroy();
   });
@@ -62,7 +63,7 @@ describe('SPDY session', () => {
   it('sends its FIN after the pod ended a stream even when nothing else goes out', async () => {
     frames.length = 0;
     const stream = session.open({ namespace: 'ns', pod: 'p', port: 80 }, 5000);
-    peer.write(Buffer.concat([reply(stream.errorId), reply(stream.dataId)]));
+    peer.write(Buffer.concat([synReply(stream.errorId), synReply(stream.dataId)]));
     await stream.ready;
     await until('both SYN_STREAMs', () => (frames.filter((f) => f.kind === 'syn').length === 2 ? true : undefined));
     frames.length = 0;
@@ -120,12 +121,6 @@ async function rawSession(options: SpdySessionOptions, bufferBytes: number, onRe
     },
   };
 }
-
-const synReply = (id: number) => {
-  const payload = Buffer.alloc(4);
-  payload.writeUInt32BE(id, 0);
-  return controlFrame(SYN_REPLY, 0, payload);
-};
 
 /**
  * The session on a socket that reads into one reused buffer (`onread`, as the SPDY upgrade opens
