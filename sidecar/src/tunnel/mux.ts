@@ -5,6 +5,7 @@ import { SpdySession, type SpdySessionOptions } from './spdysession';
 import { podPortForwardUrl, upgradeToPod, type OpenTunnelOptions } from './websocket';
 import { rawSpdyUpgrade, type ReadSink } from './rawupgrade';
 import { spdyUpgrade } from './wsconnect';
+import type { EarlyData } from './tunnel';
 
 /** The SPDY subprotocol of port-forward. */
 export const SPDY_PORT_FORWARD = 'portforward.k8s.io';
@@ -17,6 +18,8 @@ export interface OpenMuxOptions extends OpenTunnelOptions {
   spreadAt?: number;
   /** false: read the session's socket the usual way (a new buffer per read). Default true. */
   reuseReadBuffer?: boolean;
+  /** The connection's first bytes, sent with the stream's SYN_STREAM (see EarlyData). */
+  early?: EarlyData;
 }
 
 /** The sessions to one pod (one kubeconfig view, context, namespace, pod). */
@@ -91,7 +94,7 @@ export async function openMuxStream(kc: KubeConfig, options: OpenMuxOptions): Pr
   if (!session) throw new KubeForwardError('MUX_BUSY', `every SPDY session to pod ${options.namespace}/${options.pod} is congested`);
   if (options.signal?.aborted) throw new KubeForwardError('ABORTED', `port-forward to pod ${options.namespace}/${options.pod} was cancelled`);
   const remaining = Math.max(1, (options.openTimeoutMs ?? 15_000) - (performance.now() - started));
-  const stream = session.open(options, remaining);
+  const stream = session.open(options, remaining, options.early);
   const signal = options.signal;
   if (signal) {
     const onAbort = () => stream.destroy();

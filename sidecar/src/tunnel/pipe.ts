@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { KubeForwardError, messageOf } from '../errors';
-import type { TunnelLike, TunnelSink } from './tunnel';
+import type { EarlyData, TunnelLike, TunnelSink } from './tunnel';
 
 /** A payload this large is part of a bulk transfer: it and what follows in the same turn are written together. */
 const BULK_CHUNK = 8 * 1024;
@@ -65,8 +65,8 @@ export interface Pipe {
  * it; it sees the end only when the tunnel closes. A local error or reset closes the tunnel at
  * once; the tunnel closing ends the local socket after what was received is flushed.
  */
-export function pipe(tunnel: TunnelLike, socket: Socket, hooks: PipeHooks = {}, options: PipeOptions = {}): Pipe {
-  return new Relay(tunnel, socket, hooks, options);
+export function pipe(tunnel: TunnelLike, socket: Socket, hooks: PipeHooks = {}, options: PipeOptions = {}, early?: EarlyData): Pipe {
+  return new Relay(tunnel, socket, hooks, options, early);
 }
 
 class Relay implements TunnelSink, Pipe {
@@ -92,7 +92,12 @@ class Relay implements TunnelSink, Pipe {
   private faulted = false;
   private tap: PipeHooks['tap'];
 
-  constructor(private readonly tunnel: TunnelLike, private readonly socket: Socket, private readonly hooks: PipeHooks, options: PipeOptions) {
+  /**
+   * `early`: the client's first bytes, already read from the socket (which was paused then); sent
+   * here unless the tunnel took them with its opening.
+   */
+  constructor(private readonly tunnel: TunnelLike, private readonly socket: Socket, private readonly hooks: PipeHooks, options: PipeOptions,
+    early: EarlyData | undefined) {
     this.high = options.highWaterMark ?? 1024 * 1024;
     this.low = Math.min(options.lowWaterMark ?? 256 * 1024, this.high);
     this.socketHigh = options.socketHighWaterMark ?? socket.writableHighWaterMark;
@@ -110,6 +115,17 @@ class Relay implements TunnelSink, Pipe {
     this.safely(() => hooks.onOpen?.());
     if (socket.destroyed) this.onSocketClose();
     tunnel.attach(this);
+    if (early?.sent) {
+      const { chunk } = early;
+      this.safely(() => {
+        this.tap?.('out', chunk);
+        this.hooks.onBytesOut?.(chunk.length);
+      });
+    } else if (early) {
+      this.onSocketData(early.chunk);
+    }
+    if (socket.readableEnded) this.onSocketEnd();
+    else if (socket.isPaused() && !socket.destroyed) socket.resume();
   }
 
   queued(): { toClient: number; toPod: number } {

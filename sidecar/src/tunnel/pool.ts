@@ -1,8 +1,15 @@
-import type { TunnelLike, TunnelTarget } from './tunnel';
+import type { EarlyData, TunnelLike, TunnelTarget } from './tunnel';
 
 export interface PoolOptions {
   /** Spare tunnels kept open for the current target; 0 turns the pool off. Default 1. */
   size?: number;
+  /**
+   * Spares are topped up to `size` only once fewer than this are ready or opening, in one batch.
+   * Setting up a stream pair costs the API server and kubelet about as much as a request does;
+   * done in batches, most connections do not share the machine with the next one's set-up.
+   * Default: `size` (topped up after every use).
+   */
+  refillBelow?: number;
   /**
    * A spare older than this is closed (and replaced while the port is in use). Keep it short:
    * the backend sees every spare as a real connection, and servers that speak first (MySQL's
@@ -19,7 +26,7 @@ export interface PoolOptions {
   refillDelayMs?: number;
 }
 
-export type TunnelOpener = (target: TunnelTarget, signal?: AbortSignal) => Promise<TunnelLike>;
+export type TunnelOpener = (target: TunnelTarget, signal?: AbortSignal, early?: EarlyData) => Promise<TunnelLike>;
 
 interface Spare {
   tunnel: TunnelLike;
@@ -37,6 +44,7 @@ export function targetKey(t: TunnelTarget): string {
  */
 export class TunnelPool {
   readonly size: number;
+  readonly refillBelow: number;
   readonly ttlMs: number;
   readonly warmMs: number;
   readonly refillDelayMs: number;
@@ -52,6 +60,7 @@ export class TunnelPool {
 
   constructor(private readonly open: TunnelOpener, options: PoolOptions = {}) {
     this.size = Math.max(0, options.size ?? 1);
+    this.refillBelow = Math.min(this.size, Math.max(1, options.refillBelow ?? this.size));
     this.ttlMs = options.ttlMs ?? 4000;
     this.warmMs = options.warmMs ?? 30_000;
     this.refillDelayMs = options.refillDelayMs ?? 20;
@@ -62,16 +71,19 @@ export class TunnelPool {
     return this.spares.length;
   }
 
-  /** A ready tunnel to `target`: a fresh spare when there is one, else a new one. Tops the spares up. */
-  async acquire(target: TunnelTarget, signal?: AbortSignal): Promise<TunnelLike> {
-    if (this.closed || this.size === 0) return this.open(target, signal);
+  /**
+   * A ready tunnel to `target`: a fresh spare when there is one, else a new one (that may send
+   * `early` with its opening). Tops the spares up.
+   */
+  async acquire(target: TunnelTarget, signal?: AbortSignal, early?: EarlyData): Promise<TunnelLike> {
+    if (this.closed || this.size === 0) return this.open(target, signal, early);
     this.use(target);
     const spare = this.take();
     if (spare) {
       this.refillTimer ??= setTimeout(this.replenish, this.refillDelayMs);
       return spare;
     }
-    const opening = this.open(target, signal);
+    const opening = this.open(target, signal, early);
     this.fill();
     const tunnel = await opening;
     this.failedAt = -Infinity;
@@ -127,6 +139,7 @@ export class TunnelPool {
     if (!target || this.closed) return;
     // After a failed spare, let real connections surface the problem instead of doubling the load.
     if (performance.now() - this.failedAt < this.ttlMs) return;
+    if (this.spares.length + this.opening >= this.refillBelow) return;
     const signal = this.aborter.signal;
     while (this.spares.length + this.opening < this.size) {
       this.opening++;

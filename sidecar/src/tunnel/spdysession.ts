@@ -8,7 +8,7 @@ import {
   SpdyParser, SYN_REPLY, synStream,
 } from './spdyframe';
 import type { ReadSink } from './rawupgrade';
-import type { TunnelTarget } from './tunnel';
+import type { EarlyData, TunnelTarget } from './tunnel';
 
 export interface SpdySessionOptions {
   /** Ping period; a session that answers nothing for a whole period is cut. Default 30 s. 0: off. */
@@ -149,8 +149,12 @@ export class SpdySession implements StreamHost {
     return this.socket.writableLength;
   }
 
-  /** A new stream pair to `target.port`; await its `ready`. */
-  open(target: TunnelTarget, openTimeoutMs: number): MuxStream {
+  /**
+   * A new stream pair to `target.port`; await its `ready`. `early` bytes go out right behind the
+   * SYN_STREAMs, in the same record: spdystream handles a stream's frames in order on one worker
+   * and replies to the SYN_STREAM before it reads the next frame, so they reach the pod.
+   */
+  open(target: TunnelTarget, openTimeoutMs: number, early?: EarlyData): MuxStream {
     if (!this.usable) throw new KubeForwardError('TUNNEL_BROKEN', 'SPDY session takes no new streams');
     clearTimeout(this.idleTimer);
     const errorId = this.nextId;
@@ -167,6 +171,11 @@ export class SpdySession implements StreamHost {
     // We never write on the error stream: FIN with its SYN_STREAM (one frame less per connection).
     s.write(synStream(errorId, this.encoder.encode([['streamtype', 'error'], ['port', port], ['requestid', request]]), FLAG_FIN));
     s.write(synStream(dataId, this.encoder.encode([['streamtype', 'data'], ['port', port], ['requestid', request]])));
+    if (early) {
+      s.write(dataHeader(dataId, 0, early.chunk.length));
+      s.write(early.chunk);
+      early.sent = true;
+    }
     return stream;
   }
 

@@ -12,6 +12,16 @@ export interface TunnelTarget {
   port: number;
 }
 
+/**
+ * A new connection's first bytes, read before its tunnel was opened. A SPDY stream sends them
+ * right behind its SYN_STREAM (one TLS record for both, no wait for the SYN_REPLY) and sets
+ * `sent`; otherwise the relay sends them first.
+ */
+export interface EarlyData {
+  readonly chunk: Buffer;
+  sent: boolean;
+}
+
 /** Receives what comes out of a tunnel once attached. */
 export interface TunnelSink {
   /**

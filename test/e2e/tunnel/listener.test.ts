@@ -76,6 +76,27 @@ for (const transport of ['websocket', 'spdy'] as const) describe(`port listener 
     assert.deepEqual(errors, []);
   });
 
+  it(`counts and taps a connection's first bytes once${transport === 'spdy' ? ', sent with its stream' : ''}`, async () => {
+    let out = 0;
+    let tapped = '';
+    const { ip, port, errors } = await listen({ namespace: 'demo', pod: web, podPort: 8080 }, {
+      hooks: {
+        onBytesOut: (n) => (out += n),
+        tap: () => ({ data: (direction, chunk) => void (direction === 'out' && (tapped += chunk.toString('latin1'))) }),
+        onError: (code, message) => errors.push({ code, message }),
+      },
+    });
+    const request = 'GET / HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n';
+    const s = await connect(port, ip);
+    const body = readAll(s);
+    s.write(request);
+    assert.match((await body).toString(), /^HTTP\/1\.1 200[\s\S]*"pod":/);
+    s.destroy();
+    assert.equal(tapped, request);
+    assert.equal(out, request.length);
+    assert.deepEqual(errors, []);
+  });
+
   it('moves 64 MB through one connection intact, both ways', async () => {
     const { ip, port } = await listen({ namespace: 'demo', pod: 'db-0', podPort: 5432 });
     const data = randomBytes(64 * MB);

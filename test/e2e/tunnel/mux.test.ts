@@ -60,6 +60,17 @@ describe('SPDY stream pairs (e2e)', () => {
     assert.ok(receivePool.freeCount > 0, 'the readers that let go gave blocks back for reuse');
   });
 
+  it('sends a connection\'s first bytes with the stream\'s SYN_STREAM, and the kubelet passes them on', async () => {
+    const kc = kubeConfig('dev');
+    const first = randomBytes(3000);
+    const early = { chunk: first, sent: false };
+    const stream = await openMuxStream(kc, { ...DB, early, session: { idleMs: 200 } });
+    assert.equal(early.sent, true, 'written before the SYN_REPLY');
+    const rest = randomBytes(100_000);
+    const r = await echo(stream, rest, false);
+    assert.equal(r.hash, sha(Buffer.concat([greeting, first, rest])), 'the early bytes first, then the rest, once each');
+  });
+
   it('says RBAC_DENIED for a user who may not port-forward, and POD_NOT_FOUND for a missing pod', async () => {
     const denied = await rejection(openMuxStream(kubeConfig('restricted'), { ...DB, session: { idleMs: 200 } }));
     assert.equal(denied.code, 'RBAC_DENIED');

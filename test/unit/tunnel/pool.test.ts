@@ -73,6 +73,29 @@ describe('tunnel pool', () => {
     quick.close();
   });
 
+  it('tops the spares up in one batch once fewer than refillBelow are left', async () => {
+    const p = pool({ size: 4, refillBelow: 2, ttlMs: 10_000 });
+    const used: TunnelLike[] = [await p.acquire(to('echo'))];
+    await until('four spares', () => (p.spareCount === 4 ? true : undefined));
+    assert.equal(opened.length, 5);
+    for (let i = 0; i < 2; i++) {
+      used.push(await p.acquire(to('echo')));
+      p.replenish();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(p.spareCount, 2, 'two handed out, none replaced while two are left');
+    assert.equal(opened.length, 5);
+    used.push(await p.acquire(to('echo')));
+    p.replenish();
+    await until('the batch', () => (p.spareCount === 4 ? true : undefined));
+    assert.equal(opened.length, 8, 'three opened together');
+    const got = text(used[3]!);
+    used[3]!.send(Buffer.from('batched'));
+    await until('the echo', () => (got() === 'batched' ? true : undefined));
+    for (const t of used) t.destroy();
+    p.close();
+  });
+
   it('keeps what a server-first backend said in the spare', async () => {
     const p = pool({ size: 1, ttlMs: 10_000 });
     (await p.acquire(to('greet', 3306))).destroy();
