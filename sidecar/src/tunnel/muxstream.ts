@@ -38,8 +38,9 @@ const SMALL_COPY = 4096;
 /**
  * One forwarded connection as a SPDY stream pair in a shared session (the way kubectl does it):
  * a data stream and an error stream with the same `requestid`. Ready when the kubelet replied
- * to the data stream (it drops DATA sent before its SYN_REPLY). Unlike the v4 WebSocket, SPDY
- * has half-close: the client's FIN goes to the pod as ours.
+ * to the data stream; until then only the bytes its SpdySession.open was given go out (right
+ * behind the SYN_STREAM, which the kubelet handles first). Unlike the v4 WebSocket, SPDY has
+ * half-close: the client's FIN goes to the pod as ours.
  */
 export class MuxStream implements TunnelLike {
   readonly ready: Promise<this>;
