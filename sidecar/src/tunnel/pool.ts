@@ -7,7 +7,8 @@ export interface PoolOptions {
    * Spares are topped up to `size` only once fewer than this are ready or opening, in one batch.
    * Setting up a stream pair costs the API server and kubelet about as much as a request does;
    * done in batches, most connections do not share the machine with the next one's set-up.
-   * Default: `size` (topped up after every use).
+   * Spares that age out unused are replaced only up to this many. Default: `size` (topped up
+   * after every use).
    */
   refillBelow?: number;
   /**
@@ -133,7 +134,8 @@ export class TunnelPool {
     return undefined;
   }
 
-  private fill(): void {
+  /** Opens spares up to `upTo` once fewer than refillBelow are ready or opening. */
+  private fill(upTo = this.size): void {
     const target = this.target;
     const key = this.key;
     if (!target || this.closed) return;
@@ -141,7 +143,7 @@ export class TunnelPool {
     if (performance.now() - this.failedAt < this.ttlMs) return;
     if (this.spares.length + this.opening >= this.refillBelow) return;
     const signal = this.aborter.signal;
-    while (this.spares.length + this.opening < this.size) {
+    while (this.spares.length + this.opening < upTo) {
       this.opening++;
       this.open(target, signal).then((tunnel) => {
         this.opening--;
@@ -162,7 +164,10 @@ export class TunnelPool {
     if (i < 0) return;
     this.spares.splice(i, 1);
     this.discard(spare);
-    if (performance.now() - this.lastUse < this.warmMs) this.fill();
+    // Spares that aged out unused were not needed: keep only refillBelow of them until a
+    // connection takes one (then the batch is opened again), so an idle port does not churn a
+    // whole batch of backend connections every ttlMs.
+    if (performance.now() - this.lastUse < this.warmMs) this.fill(this.refillBelow);
   }
 
   private discard(spare: Spare): void {

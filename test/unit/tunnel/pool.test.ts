@@ -96,6 +96,25 @@ describe('tunnel pool', () => {
     p.close();
   });
 
+  it('replaces a batch that aged out unused with refillBelow spares only', async () => {
+    const p = pool({ size: 4, refillBelow: 2, ttlMs: 150, warmMs: 60_000 });
+    (await p.acquire(to('echo'))).destroy();
+    await until('the batch', () => (p.spareCount === 4 ? true : undefined));
+    await until('a replacement after the batch aged out', () => (opened.length >= 7 ? true : undefined));
+    let most = 0;
+    const watch = setInterval(() => (most = Math.max(most, p.spareCount)), 5);
+    await new Promise((r) => setTimeout(r, 400));
+    clearInterval(watch);
+    assert.ok(most <= 2, `at most two spares while idle (saw ${most})`);
+    assert.ok(opened.length <= 1 + 4 + 2 * 4, `two replaced per ttlMs (${opened.length} opened)`);
+    // A connection taking one brings the batch back.
+    const used = await p.acquire(to('echo'));
+    p.replenish();
+    await until('the batch again', () => (p.spareCount >= 3 ? true : undefined));
+    used.destroy();
+    p.close();
+  });
+
   it('keeps what a server-first backend said in the spare', async () => {
     const p = pool({ size: 1, ttlMs: 10_000 });
     (await p.acquire(to('greet', 3306))).destroy();
