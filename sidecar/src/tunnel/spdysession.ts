@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { KubeForwardError } from '../errors';
 import { receivePool, type BlockPool } from './blockpool';
+import { ReadRests } from './readrests';
 import { brokenTunnel, deadTunnel, type FailureContext } from './failures';
 import { MuxStream, type StreamHost } from './muxstream';
 import {
@@ -38,9 +39,6 @@ export interface SpdySessionOptions {
  */
 const LAZY_FIN_MS = 5;
 
-/** A turn of the event loop that read this much was behind the sender: no rest after it. */
-const NAP_BELOW = 256 * 1024;
-
 /** The session's unsent backlog above which it takes no new streams (a pod not reading). */
 const CONGESTED_BACKLOG = 4 * 1024 * 1024;
 
@@ -75,13 +73,8 @@ export class SpdySession implements StreamHost {
   private readonly errorGraceMs: number;
   private readonly idleMs: number;
   private error: Error | undefined;
-  private readonly coalesceMs: number;
   readonly bulkStreamBytes: number;
-  private napQueued = false;
-  /** Bytes read since the last nap decision. */
-  private turnBytes = 0;
-  private napping = false;
-  private napTimer: NodeJS.Timeout | undefined;
+  private readonly rests: ReadRests;
   /** Set when pings went unanswered for this many ms. */
   private dead = 0;
   /** Set when the socket reads into one reused buffer (see StreamHost.pool). */
@@ -99,7 +92,7 @@ export class SpdySession implements StreamHost {
     this.closeTimeoutMs = options.closeTimeoutMs ?? 2000;
     this.errorGraceMs = options.errorGraceMs ?? 200;
     this.idleMs = options.idleMs ?? 60_000;
-    this.coalesceMs = options.coalesceReadsMs ?? 1;
+    this.rests = new ReadRests(socket, options.coalesceReadsMs ?? 1, () => this.ended, () => this.holders.size > 0);
     this.bulkStreamBytes = options.bulkStreamBytes ?? 1024 * 1024;
     this.parser = new SpdyParser({
       data: (id, chunk) => {
@@ -115,7 +108,7 @@ export class SpdySession implements StreamHost {
     });
     socket.setNoDelay(true);
     const read = (chunk: Buffer): void => {
-      this.turnBytes += chunk.length;
+      this.rests.read(chunk.length);
       this.parser.push(chunk);
     };
     if (input) this.pool = receivePool;
@@ -230,38 +223,13 @@ export class SpdySession implements StreamHost {
   }
 
   holdOff(stream: MuxStream): void {
-    if (this.holders.delete(stream) && this.holders.size === 0 && !this.napping) this.socket.resume();
+    if (this.holders.delete(stream) && this.holders.size === 0 && !this.rests.resting) this.socket.resume();
   }
 
-  /**
-   * A stream in a bulk transfer got data in this turn of the event loop. Once the turn's reads
-   * are done, the socket rests for coalesceMs: the API server's records pile up in the kernel
-   * meanwhile and are read in one go, instead of the sidecar being woken for nearly every record
-   * (measured on P1: 40,000 wake-ups per GiB, each one a context switch here and a wake-up call
-   * in the API server that sends).
-   */
+  /** A stream in a bulk transfer got data in this turn of the event loop (see ReadRests). */
   bulkData(): void {
-    if (this.coalesceMs <= 0 || this.napQueued || this.napping) return;
-    this.napQueued = true;
-    setImmediate(this.nap);
+    this.rests.bulk();
   }
-
-  private readonly nap = (): void => {
-    this.napQueued = false;
-    const turnBytes = this.turnBytes;
-    this.turnBytes = 0;
-    // A turn that read a lot was behind the sender already: resting would only add a gap.
-    if (this.ended || this.napping || turnBytes >= NAP_BELOW) return;
-    this.napping = true;
-    this.socket.pause();
-    this.napTimer = setTimeout(this.wake, this.coalesceMs);
-    this.napTimer.unref();
-  };
-
-  private readonly wake = (): void => {
-    this.napping = false;
-    if (this.holders.size === 0 && !this.ended) this.socket.resume();
-  };
 
   forget(stream: MuxStream): void {
     this.streams.delete(stream.errorId);
@@ -361,7 +329,7 @@ export class SpdySession implements StreamHost {
     clearInterval(this.pingTimer);
     clearTimeout(this.idleTimer);
     clearTimeout(this.lazyTimer);
-    clearTimeout(this.napTimer);
+    this.rests.stop();
     this.lazyFins = [];
     const dead = this.dead;
     const message = this.error?.message ?? 'the SPDY session closed';

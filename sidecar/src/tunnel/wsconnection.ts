@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { ReadRests } from './readrests';
 import { applyMask, FrameParser, frameHeader, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG } from './wsframe';
 
 /** What a WebSocket connection reports to its owner (one owner, so plain callbacks). */
@@ -16,7 +17,15 @@ export interface WsConnectionOptions {
   randomMask?: boolean;
   /** After our close frame, how long to wait for the peer's before cutting. Default 2 s. */
   closeTimeoutMs?: number;
+  /**
+   * Once more than `bulkBytes` were received, the socket is read at most once per this many ms
+   * (as SpdySession does): what arrives meanwhile is read in one go. Default 1. 0: off.
+   */
+  coalesceReadsMs?: number;
+  /** Bytes received before the connection counts as a bulk transfer. Default 1 MiB. */
+  bulkBytes?: number;
 }
+
 
 const ZERO_MASK = new Uint8Array(4);
 
@@ -34,6 +43,10 @@ export class WsConnection {
   private error: Error | undefined;
   private ended = false;
   private closeTimer: NodeJS.Timeout | undefined;
+  private readonly rests: ReadRests;
+  private readonly bulkBytes: number;
+  private received = 0;
+  private pausedByOwner = false;
 
   constructor(private readonly socket: Socket, head: Buffer, private readonly handlers: WsHandlers, options: WsConnectionOptions = {}) {
     this.randomMask = options.randomMask ?? false;
@@ -43,8 +56,15 @@ export class WsConnection {
       control: (opcode, payload) => this.onControl(opcode, payload),
       error: (reason) => this.fail(new Error(`WebSocket protocol error from the server: ${reason}`)),
     });
+    this.rests = new ReadRests(socket, options.coalesceReadsMs ?? 1, () => this.ended, () => this.pausedByOwner);
+    this.bulkBytes = options.bulkBytes ?? 1024 * 1024;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.rests.read(chunk.length);
+      this.received += chunk.length;
+      if (this.received > this.bulkBytes) this.rests.bulk();
+      this.parser.push(chunk);
+    });
     socket.on('end', () => {
       // The server closed TCP: finish our side too (a close frame from us adds nothing now).
       this.closeSent = true;
@@ -97,11 +117,13 @@ export class WsConnection {
   }
 
   pause(): void {
+    this.pausedByOwner = true;
     this.socket.pause();
   }
 
   resume(): void {
-    this.socket.resume();
+    this.pausedByOwner = false;
+    if (!this.rests.resting) this.socket.resume();
   }
 
   /** Close handshake: our close frame, then the peer's; cut after closeTimeoutMs. */
@@ -158,6 +180,7 @@ export class WsConnection {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.closeTimer);
+    this.rests.stop();
     // After a close frame, a reset while we answered it is no failure.
     this.handlers.closed(this.closeCode, this.closeCode === 1006 ? this.error : undefined);
   }
