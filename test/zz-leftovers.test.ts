@@ -22,6 +22,6 @@ describe('nothing left behind', () => {
   });
 
   it('the unprivileged test users were removed', () => {
-    for (const user of ['kf-launcher-test', 'kf-privilege-test']) assert.notEqual(spawnSync('id', ['-u', user]).status, 0, user);
+    for (const user of ['kf-launcher-test', 'kf-privilege-test', 'kf-demo-test']) assert.notEqual(spawnSync('id', ['-u', user]).status, 0, user);
   });
 });

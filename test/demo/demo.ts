@@ -32,9 +32,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
   try {
-    await sidecar.waitFor(/ACTIVE\s+web\.demo\.admin (127\.[\d.]+):/, 60_000);
-    await sidecar.waitFor(/ACTIVE\s+mysql-b\.demo\.admin/, 60_000);
-    await sidecar.waitFor(/ACTIVE\s+db-2\.db\.demo\.admin/, 60_000);
+    // Every forward used below must be Active: without root its address and port come from that
+    // line (ports below 1024 move, e.g. 80 → 10080), and with root its names follow it.
+    for (const forward of ['web', 'mysql-a', 'mysql-b', 'db-0.db', 'db-1.db', 'db-2.db']) {
+      await sidecar.waitFor(new RegExp(`ACTIVE\\s+${forward.replace(/\./g, '\\.')}\\.demo\\.admin 127\\.`), 60_000);
+    }
     // Names reach the hosts file in batched writes just after the forwards turn Active: wait for
     // every name looked up below (written only for forwards that are Active).
     const services = ['mysql-a', 'mysql-b'];
@@ -48,26 +50,36 @@ async function main(): Promise<void> {
     }
     say(sidecar.output().trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
     say();
-    say(bold('Services answering by name (through the system resolver and /etc/hosts):'));
-    const ip = (svc: string) => sidecar.output().match(new RegExp(`ACTIVE\\s+${svc.replace(/\./g, '\\.')}\\.demo\\.admin (127\\.[\\d.]+):`))?.[1] ?? '';
-    const host = async (name: string, fallbackService: string) => {
-      if (!names) return ip(fallbackService);
+    say(bold(names ? 'Services answering by name (through the system resolver and /etc/hosts):' : 'Services answering (no root: by address and port):'));
+    /** The local address of `forward`'s `port` from its ACTIVE line ("127.1.27.1:10080→80,…" for port 80 without root). */
+    const local = (forward: string, port: number): { host: string; port: number } => {
+      const line = sidecar.output().split('\n').find((l) => new RegExp(`^ACTIVE\\s+${forward.replace(/\./g, '\\.')}\\.demo\\.admin `).test(l)) ?? '';
+      const m = line.match(/ (127\.[\d.]+):(\S+)/);
+      for (const entry of (m?.[2] ?? '').split(',')) {
+        const [at, to] = entry.split('→');
+        if ((to ?? at) === String(port)) return { host: m?.[1] ?? '', port: Number(at) };
+      }
+      return { host: m?.[1] ?? '', port };
+    };
+    const host = async (name: string, forward: string, port: number) => {
+      if (!names) return local(forward, port);
       const found = await dns.lookup(name, { family: 4 });
       say(`  ${name.padEnd(22)} → ${found.address}`);
-      return name;
+      return { host: name, port };
     };
-    const web = await host('web.demo', 'web');
-    const response = await httpGet(`http://${web}/`);
-    say(`  $ curl http://${web}/\n    ${response.status} ${response.body}`);
+    const web = await host('web.demo', 'web', 80);
+    const webUrl = `http://${web.host}${web.port === 80 ? '' : `:${web.port}`}/`;
+    const response = await httpGet(webUrl);
+    say(`  $ curl ${webUrl}\n    ${response.status} ${response.body}`);
     for (const svc of services) {
-      const h = await host(`${svc}.demo`, svc);
-      const line = await exchange(h, 3306, undefined, /\n/);
-      say(`  ${`${h}:3306`.padEnd(22)} → ${line.trim()}`);
+      const h = await host(`${svc}.demo`, svc, 3306);
+      const line = await exchange(h.host, h.port, undefined, /\n/);
+      say(`  ${`${h.host}:${h.port}`.padEnd(22)} → ${line.trim()}`);
     }
     for (const pod of pods) {
-      const h = await host(pod, `db-${pod[3]}.db`);
-      const line = await exchange(h, 5432, 'hello\n', /hello\n/);
-      say(`  ${`${h}:5432`.padEnd(22)} → ${line.split('\n')[0]} (echoed "hello")`);
+      const h = await host(pod, `db-${pod[3]}.db`, 5432);
+      const line = await exchange(h.host, h.port, 'hello\n', /hello\n/);
+      say(`  ${`${h.host}:${h.port}`.padEnd(22)} → ${line.split('\n')[0]} (echoed "hello")`);
     }
     say();
     if (process.stdin.isTTY && !process.env.CI) {
