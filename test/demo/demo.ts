@@ -10,6 +10,8 @@ import { startProcess, type TestProcess } from '../helpers/process';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s = '') => process.stdout.write(`${s}\n`);
+/** A dotted name (`db-0.db`, `web.demo`) as a regex source that matches it literally. */
+const literal = (name: string) => name.replace(/\./g, '\\.');
 
 /** How the sidecar gets root: already root, or sudo without a password; else it runs without names. */
 function launcher(): { argv: string[]; names: boolean } {
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
     // Every forward used below must be Active: without root its address and port come from that
     // line (ports below 1024 move, e.g. 80 → 10080), and with root its names follow it.
     for (const forward of ['web', 'mysql-a', 'mysql-b', 'db-0.db', 'db-1.db', 'db-2.db']) {
-      await sidecar.waitFor(new RegExp(`ACTIVE\\s+${forward.replace(/\./g, '\\.')}\\.demo\\.admin 127\\.`), 60_000);
+      await sidecar.waitFor(new RegExp(`ACTIVE\\s+${literal(forward)}\\.demo\\.admin 127\\.`), 60_000);
     }
     // Names reach the hosts file in batched writes just after the forwards turn Active: wait for
     // every name looked up below (written only for forwards that are Active).
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
     if (names) {
       await waitFor(`the names ${lookedUp.join(', ')} in /etc/hosts`, () => {
         const text = fs.readFileSync('/etc/hosts', 'utf8');
-        return lookedUp.every((name) => new RegExp(`\\s${name.replace(/\./g, '\\.')}\\s`).test(text));
+        return lookedUp.every((name) => new RegExp(`\\s${literal(name)}\\s`).test(text));
       }, 30_000, 20);
     }
     say(sidecar.output().trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
     say(bold(names ? 'Services answering by name (through the system resolver and /etc/hosts):' : 'Services answering (no root: by address and port):'));
     /** The local address of `forward`'s `port` from its ACTIVE line ("127.1.27.1:10080→80,…" for port 80 without root). */
     const local = (forward: string, port: number): { host: string; port: number } => {
-      const line = sidecar.output().split('\n').find((l) => new RegExp(`^ACTIVE\\s+${forward.replace(/\./g, '\\.')}\\.demo\\.admin `).test(l)) ?? '';
+      const line = sidecar.output().split('\n').find((l) => new RegExp(`^ACTIVE\\s+${literal(forward)}\\.demo\\.admin `).test(l)) ?? '';
       const m = line.match(/ (127\.[\d.]+):(\S+)/);
       for (const entry of (m?.[2] ?? '').split(',')) {
         const [at, to] = entry.split('→');

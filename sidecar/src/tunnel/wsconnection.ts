@@ -26,7 +26,6 @@ export interface WsConnectionOptions {
   bulkBytes?: number;
 }
 
-
 const ZERO_MASK = new Uint8Array(4);
 
 /**
