@@ -204,7 +204,7 @@ export class PortListener {
   }
 
   private startPool(options: PoolOptions): void {
-    this.pool = new TunnelPool((target, signal) => this.open(target, signal), options);
+    this.pool = new TunnelPool((target, signal, early) => this.open(target, signal, early), options);
   }
 
   /** Drops pre-opened tunnels (the target is changing). */

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { PortListener, type ListenerTarget, type PortListenerOptions } from '../../../sidecar/src/tunnel/listener';
+import { SpdySession } from '../../../sidecar/src/tunnel/spdysession';
 import { backendServer, connect, createPod, deletePod, kubeConfig, readAll, readyPods, until } from './cluster';
 
 /**
@@ -233,6 +234,29 @@ for (const transport of ['websocket', 'spdy'] as const) describe(`port listener 
       assert.ok(l.multiplexing);
       await until('every connection to close', () => (l.connectionCount === 0 ? true : undefined));
       assert.deepEqual(errors, []);
+    });
+
+    it('sends the first bytes with the new stream when spares are kept but none is ready', async () => {
+      // Watches the real session: which stream pairs were opened with a connection's first bytes.
+      const opened: boolean[] = [];
+      const open = SpdySession.prototype.open;
+      SpdySession.prototype.open = function (this: SpdySession, ...args: Parameters<SpdySession['open']>) {
+        opened.push(args[2] !== undefined);
+        return open.apply(this, args);
+      };
+      try {
+        const { ip, port, errors } = await listen({ namespace: 'demo', pod: web, podPort: 8080 }, { pool: { size: 2 } });
+        const s = await connect(port, ip);
+        const body = readAll(s);
+        s.write('GET / HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n');
+        assert.match((await body).toString(), /^HTTP\/1\.1 200[\s\S]*"pod":/);
+        s.destroy();
+        // The connection's own pair first (no spare yet), then the spares it set off.
+        assert.equal(opened[0], true, `stream pairs opened with first bytes: ${JSON.stringify(opened)}`);
+        assert.deepEqual(errors, []);
+      } finally {
+        SpdySession.prototype.open = open;
+      }
     });
   }
 
